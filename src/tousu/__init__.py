@@ -1,0 +1,1 @@
+"""Tousu (投诉): complaint handling and complaint risk assessment."""

@@ -1,0 +1,56 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from tousu.accounts.models import ApiToken
+from tousu.testing import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_command_prints_the_same_token_until_rotated(capsys):
+    make_user(username="zhang")
+    call_command("token", "zhang")
+    first = capsys.readouterr().out.strip()
+    call_command("token", "zhang")
+    assert capsys.readouterr().out.strip() == first
+    call_command("token", "zhang", "--rotate")
+    rotated = capsys.readouterr().out.strip()
+    assert rotated != first
+    assert ApiToken.authenticate(first) is None
+    assert ApiToken.authenticate(rotated).username == "zhang"
+
+
+def test_token_command_names_an_unknown_user():
+    with pytest.raises(CommandError, match="username"):
+        call_command("token", "nobody")
+
+
+def test_the_database_alone_does_not_hold_the_token():
+    user = make_user()
+    token = ApiToken.issue(user)
+    assert token.key not in {token.salt}
+    assert token.key.startswith(f"tsu_{token.salt}_")
+    forged = f"tsu_{token.salt}_{'0' * 40}"
+    assert ApiToken.authenticate(forged) is None
+
+
+def test_an_inactive_users_token_stops_working():
+    user = make_user()
+    key = ApiToken.issue(user).key
+    user.is_active = False
+    user.save()
+    assert ApiToken.authenticate(key) is None
+
+
+def test_api_rejects_missing_and_wrong_tokens(client):
+    assert client.get("/api/complaints").status_code == 401
+    response = client.get("/api/complaints", headers={"Authorization": "Bearer tsu_abc_def"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["field"] == "Authorization"
+
+
+def test_api_accepts_a_valid_token(client):
+    user = make_user()
+    response = client.get("/api/complaints", headers={"Authorization": f"Bearer {ApiToken.issue(user).key}"})
+    assert response.status_code == 200
+    assert ApiToken.objects.get(user=user).last_used_at is not None

@@ -1,0 +1,199 @@
+"""Intake: the one place a complaint comes into being, whatever path it arrived by.
+
+`record_complaint` stores one complaint (API, entry form, public page, email); `record_batch` stores
+many at once for imports. Both validate with `IntakeData`, assign the first owner (首问负责), give a
+tracking number and write the history event in the same transaction, so once a tracking number has
+been shown the complaint is committed.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from tousu.accounts.models import Department, User
+from tousu.accounts.roles import Capability
+from tousu.complaints.actions.attachments import add_attachment
+from tousu.complaints.choices import EventKind, Source
+from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
+from tousu.complaints.tracking import new_tracking_number
+from tousu.complaints.validation import IntakeData
+
+_RECORD_FIELDS = (
+    "customer_name", "phone", "email", "customer_level", "company", "channel", "text", "demand",
+    "product", "order_no", "lot", "quantity_delivered", "quantity_defective", "region", "amount",
+    "external_id",
+)
+_TRACKING_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Assignment:
+    owner: User | None
+    department: Department | None
+
+
+def first_assignment(by: User | None, channel: str, duties: dict[str, ChannelDuty] | None = None) -> Assignment:
+    """Who first owns a complaint: the staff member who took it, else the channel's duty agent."""
+    if by is not None and by.can(Capability.RECORD):
+        return Assignment(by, by.department)
+    duty = (duties or {}).get(channel) if duties is not None else (
+        ChannelDuty.objects.select_related("agent__department", "department").filter(channel=channel).first()
+    )
+    if duty is None:
+        return Assignment(None, None)
+    return Assignment(duty.agent, duty.department or duty.agent.department)
+
+
+def _complaint_from(data: IntakeData, *, assignment: Assignment, by: User | None, source: str,
+                    now: datetime, import_key: str | None = None) -> Complaint:
+    values = {name: getattr(data, name) for name in _RECORD_FIELDS}
+    return Complaint(
+        **values,
+        received_at=data.received_at or now,
+        owner=assignment.owner,
+        first_owner=assignment.owner,
+        department=assignment.department,
+        source=source,
+        recorded_by=by,
+        import_key=import_key,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _recorded_event(complaint: Complaint, *, kind: str, by: User | None, now: datetime,
+                    extra: dict | None = None) -> ComplaintEvent:
+    data = {"source": complaint.source, "channel": complaint.channel,
+            "owner": complaint.owner_id, "department": complaint.department_id}
+    if extra:
+        data.update(extra)
+    return ComplaintEvent(complaint=complaint, kind=kind, actor=by, at=now, data=data)
+
+
+def record_complaint(data: IntakeData, *, by: User | None, source: str, now: datetime,
+                     attachments: Sequence[UploadedFile] = ()) -> Complaint:
+    assignment = first_assignment(by, data.channel)
+    with transaction.atomic():
+        complaint = _complaint_from(data, assignment=assignment, by=by, source=source, now=now)
+        for _attempt in range(_TRACKING_ATTEMPTS):
+            complaint.tracking_number = new_tracking_number(now)
+            try:
+                with transaction.atomic():
+                    complaint.save(force_insert=True)
+                break
+            except IntegrityError:
+                if Complaint.objects.filter(tracking_number=complaint.tracking_number).exists():
+                    complaint.pk = None
+                    continue
+                raise
+        else:  # pragma: no cover - 8 collisions in a row among 24 million numbers
+            raise RuntimeError("could not allocate a tracking number")
+        _recorded_event(complaint, kind=EventKind.RECORDED, by=by, now=now).save()
+        for upload in attachments:
+            add_attachment(complaint, upload, by=by, now=now)
+    return complaint
+
+
+def import_key_for(data: IntakeData) -> str:
+    """What makes a re-imported row the same complaint: its external id, else a content fingerprint."""
+    if data.external_id:
+        return f"ext:{data.external_id}"
+    content = {
+        "text": data.text, "channel": data.channel, "customer_name": data.customer_name,
+        "phone": data.phone, "email": data.email, "order_no": data.order_no, "product": data.product,
+        "lot": data.lot, "received_at": data.received_at.isoformat() if data.received_at else None,
+        "amount": str(data.amount) if data.amount is not None else None,
+    }
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"fp:{digest}"
+
+
+@dataclass
+class BatchResult:
+    created: list[Complaint] = field(default_factory=list)
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    data: IntakeData
+    row: int
+
+
+def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
+                 source: str = Source.IMPORT) -> BatchResult:
+    """Store many validated complaints in one transaction, skipping those imported before."""
+    result = BatchResult()
+    keyed: dict[str, BatchItem] = {}
+    for item in items:
+        key = import_key_for(item.data)
+        if key in keyed:
+            result.duplicates += 1
+        else:
+            keyed[key] = item
+    existing = set(Complaint.objects.filter(import_key__in=list(keyed)).values_list("import_key", flat=True))
+    result.duplicates += len(existing)
+    fresh = [(key, item) for key, item in keyed.items() if key not in existing]
+    if not fresh:
+        return result
+
+    duties = {duty.channel: duty for duty in ChannelDuty.objects.select_related("agent__department", "department")}
+    numbers = _unused_tracking_numbers(len(fresh), now)
+    complaints = []
+    for (key, item), number in zip(fresh, numbers, strict=True):
+        complaint = _complaint_from(item.data, assignment=first_assignment(by, item.data.channel, duties),
+                                    by=by, source=source, now=now, import_key=key)
+        complaint.tracking_number = number
+        complaints.append(complaint)
+    try:
+        with transaction.atomic():
+            Complaint.objects.bulk_create(complaints)
+            ComplaintEvent.objects.bulk_create(
+                _recorded_event(c, kind=EventKind.IMPORTED, by=by, now=now,
+                                extra={"origin": origin, "row": item.row})
+                for c, (_key, item) in zip(complaints, fresh, strict=True)
+            )
+    except IntegrityError:
+        # Another import of the same rows (or a tracking-number clash) won the race: fall back to
+        # storing one at a time so each row is either stored once or counted as a duplicate.
+        return _record_one_by_one(fresh, by=by, now=now, origin=origin, source=source, result=result, duties=duties)
+    result.created.extend(complaints)
+    return result
+
+
+def _record_one_by_one(fresh: Iterable[tuple[str, BatchItem]], *, by: User | None, now: datetime, origin: str,
+                       source: str, result: BatchResult, duties: dict[str, ChannelDuty]) -> BatchResult:
+    for key, item in fresh:
+        complaint = _complaint_from(item.data, assignment=first_assignment(by, item.data.channel, duties),
+                                    by=by, source=source, now=now, import_key=key)
+        for _attempt in range(_TRACKING_ATTEMPTS):
+            complaint.tracking_number = new_tracking_number(now)
+            complaint.pk = None
+            try:
+                with transaction.atomic():
+                    complaint.save(force_insert=True)
+                    _recorded_event(complaint, kind=EventKind.IMPORTED, by=by, now=now,
+                                    extra={"origin": origin, "row": item.row}).save()
+                result.created.append(complaint)
+                break
+            except IntegrityError:
+                if Complaint.objects.filter(import_key=key).exists():
+                    result.duplicates += 1
+                    break
+    return result
+
+
+def _unused_tracking_numbers(count: int, now: datetime) -> list[str]:
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        wanted = count - len(numbers)
+        candidates = {new_tracking_number(now) for _ in range(wanted)} - numbers
+        taken = set(Complaint.objects.filter(tracking_number__in=list(candidates))
+                    .values_list("tracking_number", flat=True)) if candidates else set()
+        numbers |= candidates - taken
+    return list(numbers)

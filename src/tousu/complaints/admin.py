@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from tousu.complaints.models import Attachment, ChannelDuty, Complaint, ComplaintEvent
+
+
+class EventInline(admin.TabularInline):
+    model = ComplaintEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "actor", "at", "note", "data"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["original_name", "size", "sha256", "uploaded_by", "uploaded_at"]
+    exclude = ["file"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    """Read-only here: complaints change through Tousu's actions, which keep the history."""
+
+    list_display = ["tracking_number", "received_at", "channel", "status", "owner", "department"]
+    list_filter = ["status", "channel", "department"]
+    search_fields = ["tracking_number", "text", "customer_name"]
+    inlines = [AttachmentInline, EventInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ChannelDuty)
+class ChannelDutyAdmin(admin.ModelAdmin):
+    list_display = ["channel", "agent", "department"]

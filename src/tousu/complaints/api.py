@@ -1,0 +1,69 @@
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from tousu.accounts.roles import Capability
+from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
+from tousu.complaints.actions.attachments import add_attachment
+from tousu.complaints.actions.intake import record_complaint
+from tousu.complaints.choices import Source
+from tousu.complaints.schemas import AttachmentOut, ComplaintDetailOut, ComplaintOut, ErrorOut
+from tousu.complaints.validation import IntakeData
+
+router = Router(tags=["complaints"])
+
+
+class ComplaintFilters(Schema):
+    status: str | None = None
+    channel: str | None = None
+    department: str | None = None
+    owner: str | None = None
+    q: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+@router.post("/complaints", response={201: ComplaintDetailOut, 403: ErrorOut, 422: ErrorOut})
+def create_complaint(request: HttpRequest, payload: IntakeData):
+    user = request.auth
+    if not user.can(Capability.RECORD):
+        raise AccessDenied("this role may not record complaints")
+    complaint = record_complaint(payload, by=user, source=Source.API, now=timezone.now())
+    return 201, complaint
+
+
+@router.get("/complaints/{tracking_number}", response={200: ComplaintDetailOut, 404: ErrorOut})
+def get_complaint(request: HttpRequest, tracking_number: str):
+    return access_complaint(request.auth, tracking_number)
+
+
+@router.get("/complaints", response=list[ComplaintOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
+    complaints = visible_complaints(request.auth).select_related("owner", "first_owner", "department")
+    if filters.status:
+        complaints = complaints.filter(status=filters.status)
+    if filters.channel:
+        complaints = complaints.filter(channel=filters.channel)
+    if filters.department:
+        complaints = complaints.filter(department__code=filters.department)
+    if filters.owner:
+        complaints = complaints.filter(owner__username=filters.owner)
+    if filters.q:
+        complaints = complaints.filter(text__icontains=filters.q)
+    if filters.received_from:
+        complaints = complaints.filter(received_at__gte=filters.received_from)
+    if filters.received_to:
+        complaints = complaints.filter(received_at__lt=filters.received_to)
+    return complaints
+
+
+@router.post("/complaints/{tracking_number}/attachments",
+             response={201: AttachmentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def upload_attachment(request: HttpRequest, tracking_number: str, file: File[UploadedFile]):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    return 201, add_attachment(complaint, file, by=request.auth, now=timezone.now())

@@ -1,0 +1,110 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tousu.complaints.choices import Channel, CustomerLevel, Demand
+from tousu.complaints.validation import IntakeData, IntakeError, validate_intake
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class IntakeForm(forms.Form):
+    """A page form whose rules are IntakeData's: the form only renders and collects."""
+
+    intake: IntakeData
+
+    def __init__(self, *args, now, **kwargs):
+        self.now = now
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: value for name, value in cleaned.items()
+                  if name in IntakeData.model_fields and value not in (None, "")}
+        try:
+            self.intake = validate_intake(values, now=self.now)
+        except IntakeError as exc:
+            for error in exc.errors:
+                self.add_error(error.field if error.field in self.fields else None, error.reason)
+        return cleaned
+
+
+class AgentComplaintForm(IntakeForm):
+    channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.PHONE)
+    received_at = forms.DateTimeField(
+        label=_("received at"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now."),
+    )
+    customer_name = forms.CharField(label=_("customer name"), required=False, max_length=100,
+                                    help_text=_("Leave empty for an anonymous customer."))
+    phone = forms.CharField(label=_("phone"), required=False, max_length=30)
+    email = forms.CharField(label=_("email"), required=False, max_length=200)
+    customer_level = forms.ChoiceField(label=_("customer level"), choices=CustomerLevel.choices)
+    company = forms.CharField(label=_("company"), required=False, max_length=200)
+    text = forms.CharField(label=_("complaint text"), widget=forms.Textarea(attrs={"rows": 6}),
+                           help_text=_("Write down what the customer said, in full."))
+    demand = forms.ChoiceField(label=_("core demand"), choices=[("", "—"), *Demand.choices], required=False)
+    product = forms.CharField(label=_("product / model"), required=False, max_length=200)
+    order_no = forms.CharField(label=_("order number"), required=False, max_length=100)
+    lot = forms.CharField(label=_("production lot"), required=False, max_length=100)
+    quantity_delivered = forms.CharField(label=_("quantity delivered"), required=False, max_length=20)
+    quantity_defective = forms.CharField(label=_("quantity defective"), required=False, max_length=20)
+    region = forms.CharField(label=_("region"), required=False, max_length=100)
+    amount = forms.CharField(label=_("amount involved"), required=False, max_length=30,
+                             help_text=_("In yuan, e.g. 1200 or 1.2万"))
+    attachments = MultipleFileField(label=_("attachments"), required=False,
+                                    help_text=_("Photos, recordings, test reports."))
+
+
+class PublicComplaintForm(IntakeForm):
+    customer_name = forms.CharField(label=_("your name"), required=False, max_length=100,
+                                    help_text=_("Optional."))
+    phone = forms.CharField(label=_("phone"), required=False, max_length=30)
+    email = forms.CharField(label=_("email"), required=False, max_length=200)
+    text = forms.CharField(label=_("what happened"), widget=forms.Textarea(attrs={"rows": 7}))
+    demand = forms.ChoiceField(label=_("what you ask for"), choices=[("", "—"), *Demand.choices], required=False)
+    product = forms.CharField(label=_("product / service"), required=False, max_length=200)
+    order_no = forms.CharField(label=_("order number"), required=False, max_length=100)
+    region = forms.CharField(label=_("region"), required=False, max_length=100)
+    attachments = MultipleFileField(label=_("attachments"), required=False)
+    # Left empty by people; filled in by bots that fill in every field.
+    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email"):
+            self.add_error("phone", _("give a phone number or an email address so you can look the complaint up"))
+        return cleaned
+
+
+class LookupForm(forms.Form):
+    tracking_number = forms.CharField(label=_("tracking number"), max_length=20)
+    contact = forms.CharField(label=_("phone or email given with the complaint"), max_length=200)
+
+
+class AttachmentForm(forms.Form):
+    attachments = MultipleFileField(label=_("attachments"))
+
+
+class ContactForm(forms.Form):
+    channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.PHONE)
+    note = forms.CharField(label=_("what was said"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("file (.csv or .xlsx)"))
+    channel = forms.ChoiceField(label=_("channel for rows that name none"),
+                                choices=[("", "—"), *Channel.choices], required=False)

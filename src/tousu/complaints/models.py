@@ -1,0 +1,151 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tousu.complaints.choices import Channel, CustomerLevel, Demand, EventKind, Source, Status
+
+
+class Complaint(models.Model):
+    tracking_number = models.CharField(_("tracking number"), max_length=16, unique=True)
+
+    customer_name = models.CharField(_("customer name"), max_length=100, blank=True)  # blank: anonymous
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), max_length=200, blank=True)
+    customer_level = models.CharField(
+        _("customer level"), max_length=20, choices=CustomerLevel.choices, default=CustomerLevel.REGULAR
+    )
+    company = models.CharField(_("company"), max_length=200, blank=True)
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    text = models.TextField(_("complaint text"))
+    demand = models.CharField(_("core demand"), max_length=20, choices=Demand.choices, blank=True)
+    product = models.CharField(_("product / model"), max_length=200, blank=True)
+    order_no = models.CharField(_("order number"), max_length=100, blank=True)
+    lot = models.CharField(_("production lot"), max_length=100, blank=True, db_index=True)
+    quantity_delivered = models.PositiveIntegerField(_("quantity delivered"), null=True, blank=True)
+    quantity_defective = models.PositiveIntegerField(_("quantity defective"), null=True, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount involved"), max_digits=14, decimal_places=2, null=True, blank=True)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("department"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="complaints",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="owned_complaints",
+    )
+    # 首问负责: whoever first took the complaint stays visible and accountable after transfers.
+    first_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("first owner"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="first_owned_complaints",
+    )
+    source = models.CharField(_("recorded through"), max_length=20, choices=Source.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    # Import idempotence: "ext:<external_id>" or "fp:<sha256 of the content>"; NULL for other paths.
+    import_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["department", "received_at"]),
+            models.Index(fields=["channel", "received_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity_defective__isnull=True)
+                | models.Q(quantity_delivered__isnull=True)
+                | models.Q(quantity_defective__lte=models.F("quantity_delivered")),
+                name="defective_not_above_delivered",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0) | models.Q(amount__isnull=True),
+                                   name="amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+    @property
+    def defect_rate(self) -> float | None:
+        if not self.quantity_delivered or self.quantity_defective is None:
+            return None
+        return self.quantity_defective / self.quantity_delivered
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Content-addressed: the same file stored twice is one file on disk.
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ComplaintEvent(models.Model):
+    """One entry of a complaint's history: who did what when, with before/after values in `data`."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint event")
+        verbose_name_plural = _("complaint events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["complaint", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ChannelDuty(models.Model):
+    """The duty agent who first owns complaints arriving unattended through a channel (首问负责)."""
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, unique=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("duty agent"), on_delete=models.CASCADE, related_name="+"
+    )
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("department"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name = _("channel duty")
+        verbose_name_plural = _("channel duties")
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.agent}"

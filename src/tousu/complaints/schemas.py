@@ -1,0 +1,104 @@
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Schema
+
+from tousu.accounts.roles import Capability
+from tousu.complaints.access import mask_email, mask_phone
+from tousu.complaints.models import Complaint
+
+
+def _may_see_personal_data(context) -> bool:
+    request = (context or {}).get("request")
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.can(Capability.VIEW_PERSONAL_DATA))
+
+
+class AttachmentOut(Schema):
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class EventOut(Schema):
+    kind: str
+    at: datetime
+    actor: str | None
+    note: str
+    data: dict
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return obj.actor.username if obj.actor_id else None
+
+
+class ComplaintOut(Schema):
+    tracking_number: str
+    status: str
+    channel: str
+    received_at: datetime
+    text: str
+    customer_name: str
+    phone: str
+    email: str
+    customer_level: str
+    company: str
+    demand: str
+    product: str
+    order_no: str
+    lot: str
+    quantity_delivered: int | None
+    quantity_defective: int | None
+    defect_rate: float | None
+    region: str
+    amount: Decimal | None
+    external_id: str
+    source: str
+    owner: str | None
+    first_owner: str | None
+    department: str | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_phone(obj: Complaint, context) -> str:
+        return obj.phone if _may_see_personal_data(context) else mask_phone(obj.phone) if obj.phone else ""
+
+    @staticmethod
+    def resolve_email(obj: Complaint, context) -> str:
+        return obj.email if _may_see_personal_data(context) else mask_email(obj.email) if obj.email else ""
+
+    @staticmethod
+    def resolve_owner(obj: Complaint) -> str | None:
+        return obj.owner.username if obj.owner_id else None
+
+    @staticmethod
+    def resolve_first_owner(obj: Complaint) -> str | None:
+        return obj.first_owner.username if obj.first_owner_id else None
+
+    @staticmethod
+    def resolve_department(obj: Complaint) -> str | None:
+        return obj.department.code if obj.department_id else None
+
+
+class ComplaintDetailOut(ComplaintOut):
+    attachments: list[AttachmentOut]
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_attachments(obj: Complaint) -> list:
+        return list(obj.attachments.all())
+
+    @staticmethod
+    def resolve_events(obj: Complaint) -> list:
+        return list(obj.events.select_related("actor"))
+
+
+class FieldErrorOut(Schema):
+    field: str
+    reason: str
+
+
+class ErrorOut(Schema):
+    errors: list[FieldErrorOut]

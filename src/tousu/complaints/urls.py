@@ -1,0 +1,15 @@
+from django.urls import path
+
+from tousu.complaints.views import imports, staff
+
+app_name = "complaints"
+urlpatterns = [
+    path("", staff.complaint_list, name="list"),
+    path("new/", staff.complaint_new, name="new"),
+    path("import/", imports.import_upload, name="import"),
+    path("<str:tracking_number>/", staff.complaint_detail, name="detail"),
+    path("<str:tracking_number>/attachments/", staff.attachment_add, name="attachment_add"),
+    path("<str:tracking_number>/attachments/<int:attachment_id>/", staff.attachment_download,
+         name="attachment_download"),
+    path("<str:tracking_number>/contacts/", staff.contact_add, name="contact_add"),
+]

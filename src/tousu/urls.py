@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from tousu.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="complaints:list", permanent=False)),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("complaints/", include("tousu.complaints.urls")),
+    path("public/", include("tousu.complaints.public_urls")),
+]
