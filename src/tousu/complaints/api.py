@@ -2,7 +2,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -33,7 +33,7 @@ def create_complaint(request: HttpRequest, payload: IntakeData):
     if not user.can(Capability.RECORD):
         raise AccessDenied("this role may not record complaints")
     complaint = record_complaint(payload, by=user, source=Source.API, now=timezone.now())
-    return 201, complaint
+    return Status(201, complaint)
 
 
 @router.get("/complaints/{tracking_number}", response={200: ComplaintDetailOut, 404: ErrorOut})
@@ -66,4 +66,4 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
              response={201: AttachmentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def upload_attachment(request: HttpRequest, tracking_number: str, file: File[UploadedFile]):
     complaint = access_complaint(request.auth, tracking_number, write=True)
-    return 201, add_attachment(complaint, file, by=request.auth, now=timezone.now())
+    return Status(201, add_attachment(complaint, file, by=request.auth, now=timezone.now()))
