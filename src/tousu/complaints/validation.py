@@ -22,7 +22,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from tousu.complaints.choices import (
@@ -227,16 +226,14 @@ class IntakeData(BaseModel):
             raise ValueError(_("is implausibly large"))
         return value.quantize(Decimal("0.01"))
 
-    @model_validator(mode="after")
-    def _quantities_agree(self) -> "IntakeData":
-        if (
-            self.quantity_defective is not None
-            and self.quantity_delivered is not None
-            and self.quantity_defective > self.quantity_delivered
-        ):
-            raise ValueError(_("quantity_defective: more defective (%(defective)d) than delivered (%(delivered)d)")
-                             % {"defective": self.quantity_defective, "delivered": self.quantity_delivered})
-        return self
+    @field_validator("quantity_defective", mode="after")
+    @classmethod
+    def _not_more_defective_than_delivered(cls, value: int | None, info: ValidationInfo) -> int | None:
+        delivered = info.data.get("quantity_delivered")
+        if value is not None and delivered is not None and value > delivered:
+            raise ValueError(_("more defective (%(defective)d) than delivered (%(delivered)d)")
+                             % {"defective": value, "delivered": delivered})
+        return value
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -297,8 +294,6 @@ def describe(raw_errors: list[Any]) -> list[FieldError]:
         message = error.get("msg", "")
         if error["type"] == "value_error":
             reason = message.removeprefix("Value error, ")
-            if not field and ": " in reason:
-                field, reason = reason.split(": ", 1)
         elif error["type"] in _MESSAGES_BY_TYPE:
             reason = _MESSAGES_BY_TYPE[error["type"]]()
         else:
