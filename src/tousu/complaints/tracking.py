@@ -13,9 +13,23 @@ RANDOM_LENGTH = 5
 PATTERN = re.compile(rf"^TS\d{{4}}-[{ALPHABET}]{{{RANDOM_LENGTH}}}$")
 
 
+_BASE = len(ALPHABET)
+_SPACE = _BASE**RANDOM_LENGTH
+_UNBIASED_LIMIT = (2**40 // _SPACE) * _SPACE
+
+
 def new_tracking_number(at: datetime) -> str:
-    tail = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
-    return f"TS{at:%y%m}-{tail}"
+    # One draw from the OS's CSPRNG per number; values past the last whole multiple of the space are
+    # drawn again so every tail is equally likely.
+    value = secrets.randbits(40)
+    while value >= _UNBIASED_LIMIT:
+        value = secrets.randbits(40)
+    value %= _SPACE
+    tail = []
+    for _ in range(RANDOM_LENGTH):
+        value, digit = divmod(value, _BASE)
+        tail.append(ALPHABET[digit])
+    return f"TS{at:%y%m}-{''.join(tail)}"
 
 
 def normalise(raw: str) -> str:

@@ -82,18 +82,23 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+_ALLOWED: dict[type, frozenset[str]] = {}
+
+
 def _choice(value: Any, choices: type, aliases: dict[str, str], field_label: str) -> str:
+    allowed = _ALLOWED.get(choices)
+    if allowed is None:
+        allowed = _ALLOWED[choices] = frozenset(choices.values)
     text = str(value).strip()
-    if text in choices.values:
+    if text in allowed:
         return text
     lowered = text.lower()
-    if lowered in choices.values:
+    if lowered in allowed:
         return lowered
     if text in aliases:
         return aliases[text]
-    allowed = ", ".join(choices.values)
     raise ValueError(_("unknown %(field)s %(value)r; use one of: %(allowed)s")
-                     % {"field": field_label, "value": text, "allowed": allowed})
+                     % {"field": field_label, "value": text, "allowed": ", ".join(choices.values)})
 
 
 class IntakeData(BaseModel):

@@ -18,10 +18,11 @@ from django.db import IntegrityError, transaction
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
 from tousu.complaints.actions.attachments import add_attachment
-from tousu.complaints.choices import EventKind, Source
+from tousu.complaints.choices import EventKind, Source, Status
 from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
+from tousu.core.bulk import insert_rows
 
 _RECORD_FIELDS = (
     "customer_name", "phone", "email", "customer_level", "company", "channel", "text", "demand",
@@ -115,14 +116,23 @@ def import_key_for(data: IntakeData) -> str:
 
 @dataclass
 class BatchResult:
-    created: list[Complaint] = field(default_factory=list)
+    tracking_numbers: list[str] = field(default_factory=list)
     duplicates: int = 0
+
+    @property
+    def created(self) -> int:
+        return len(self.tracking_numbers)
 
 
 @dataclass(frozen=True)
 class BatchItem:
     data: IntakeData
     row: int
+
+
+_BATCH_COLUMNS = (*_RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
+                  "source", "recorded_by", "import_key", "status", "created_at", "updated_at")
+_EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
 
 
 def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
@@ -144,25 +154,29 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
 
     duties = {duty.channel: duty for duty in ChannelDuty.objects.select_related("agent__department", "department")}
     numbers = _unused_tracking_numbers(len(fresh), now)
-    complaints = []
+    by_id = by.pk if by is not None else None
+    rows, events = [], []
     for (key, item), number in zip(fresh, numbers, strict=True):
-        complaint = _complaint_from(item.data, assignment=first_assignment(by, item.data.channel, duties),
-                                    by=by, source=source, now=now, import_key=key)
-        complaint.tracking_number = number
-        complaints.append(complaint)
+        data = item.data
+        assignment = first_assignment(by, data.channel, duties)
+        owner_id = assignment.owner.pk if assignment.owner else None
+        department_id = assignment.department.pk if assignment.department else None
+        rows.append((*(getattr(data, name) for name in _RECORD_FIELDS), data.received_at or now, number,
+                     owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now))
+        events.append((key, {"source": source, "channel": data.channel, "owner": owner_id,
+                             "department": department_id, "origin": origin, "row": item.row}))
     try:
         with transaction.atomic():
-            Complaint.objects.bulk_create(complaints)
-            ComplaintEvent.objects.bulk_create(
-                _recorded_event(c, kind=EventKind.IMPORTED, by=by, now=now,
-                                extra={"origin": origin, "row": item.row})
-                for c, (_key, item) in zip(complaints, fresh, strict=True)
-            )
+            insert_rows(Complaint, _BATCH_COLUMNS, rows)
+            ids = dict(Complaint.objects.filter(import_key__in=[key for key, _item in fresh])
+                       .values_list("import_key", "id"))
+            insert_rows(ComplaintEvent, _EVENT_COLUMNS,
+                        ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
     except IntegrityError:
         # Another import of the same rows (or a tracking-number clash) won the race: fall back to
         # storing one at a time so each row is either stored once or counted as a duplicate.
         return _record_one_by_one(fresh, by=by, now=now, origin=origin, source=source, result=result, duties=duties)
-    result.created.extend(complaints)
+    result.tracking_numbers.extend(numbers)
     return result
 
 
@@ -179,7 +193,7 @@ def _record_one_by_one(fresh: Iterable[tuple[str, BatchItem]], *, by: User | Non
                     complaint.save(force_insert=True)
                     _recorded_event(complaint, kind=EventKind.IMPORTED, by=by, now=now,
                                     extra={"origin": origin, "row": item.row}).save()
-                result.created.append(complaint)
+                result.tracking_numbers.append(complaint.tracking_number)
                 break
             except IntegrityError:
                 if Complaint.objects.filter(import_key=key).exists():

@@ -98,8 +98,8 @@ def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datet
 def _flush(batch: list[BatchItem], report: ImportReport, *, by: User | None, now: datetime, origin: str,
            keep: int) -> None:
     result = record_batch(batch, by=by, now=now, origin=origin)
-    report.created += len(result.created)
+    report.created += result.created
     report.duplicates += result.duplicates
     room = keep - len(report.tracking_numbers)
     if room > 0:
-        report.tracking_numbers.extend(c.tracking_number for c in result.created[:room])
+        report.tracking_numbers.extend(result.tracking_numbers[:room])

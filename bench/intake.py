@@ -1,0 +1,109 @@
+"""Intake throughput: import N generated complaints from a CSV through Tousu's import path, next to a raw
+`executemany` insert of the same rows into a bare SQLite table measured in the same run.
+
+    .venv/bin/python bench/intake.py [--rows 100000]
+
+Prints both rates and their ratio (target: intake ≥ 1/10 of the raw rate).
+"""
+
+import argparse
+import csv
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+PRODUCTS = ["PD-610 铝合金脚踏", "白金信用卡", "家庭宽带", "国内航班", "电热水壶 KT-17", "婴儿奶粉", "智能手表"]
+CHANNELS = ["phone", "web", "email", "wechat", "social", "regulator", "onsite", "电话", "微博"]
+PHRASES = [
+    "收到的货物有质量问题，{n} 件无法使用，要求换货。", "信用卡被多扣了 {n} 元年费，业务员说免年费，要求退还。",
+    "宽带这周断了 {n} 次，报修没人上门，严重影响在家办公。", "航班延误 {n} 小时没有任何通知，错过转机，要求赔偿。",
+    "热水壶用了 {n} 天底座冒烟，差点起火，要求退款并赔偿。", "快递显示签收但没收到，已经等了 {n} 天，客服一直推脱。",
+    "催收每天打 {n} 个电话给我家人和同事，严重影响生活，我要向监管投诉。",
+]
+
+
+def generate(path: Path, rows: int) -> list[tuple]:
+    rng = random.Random(2026)
+    records = []
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "投诉内容", "渠道", "投诉时间", "客户姓名", "联系电话", "产品", "批次", "金额", "地区"])
+        for i in range(rows):
+            text = rng.choice(PHRASES).format(n=rng.randint(1, 30)) + f"（工单 {i}）"
+            record = (f"B{i:07d}", text, rng.choice(CHANNELS), f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d} "
+                      f"{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}", f"客户{i}", f"13{rng.randint(100000000, 999999999)}",
+                      rng.choice(PRODUCTS), f"L26{rng.randint(1, 12):02d}-{rng.randint(1, 40):02d}", str(rng.randint(0, 20000)),
+                      rng.choice(["上海", "北京", "广东深圳", "浙江杭州", "四川成都"]))
+            writer.writerow(record)
+            records.append(record)
+    return records
+
+
+def raw_insert(db: Path, records: list[tuple]) -> float:
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("CREATE TABLE complaint (external_id TEXT, text TEXT, channel TEXT, received_at TEXT, "
+                       "customer_name TEXT, phone TEXT, product TEXT, lot TEXT, amount TEXT, region TEXT)")
+    started = time.perf_counter()
+    with connection:
+        connection.executemany("INSERT INTO complaint VALUES (?,?,?,?,?,?,?,?,?,?)", records)
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="tousu-bench-"))
+    os.environ["TOUSU_DATA_DIR"] = str(workdir / "data")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tousu.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tousu.complaints.importers.run import import_file
+    from tousu.complaints.models import Complaint
+
+    call_command("migrate", verbosity=0)
+    source = workdir / "complaints.csv"
+    records = generate(source, args.rows)
+
+    raw_seconds = raw_insert(workdir / "raw.sqlite3", records)
+    tracemalloc.start() if os.environ.get("BENCH_TRACE_MEMORY") else None
+    started = time.perf_counter()
+    with source.open("rb") as stream:
+        report = import_file(stream, source.name, by=None, now=timezone.now())
+    intake_seconds = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert report.created == args.rows == Complaint.objects.count(), (report.created, report.errors[:3])
+
+    started = time.perf_counter()
+    with source.open("rb") as stream:
+        again = import_file(stream, source.name, by=None, now=timezone.now())
+    reimport_seconds = time.perf_counter() - started
+    assert again.created == 0 and again.duplicates == args.rows
+
+    raw_rate, intake_rate = args.rows / raw_seconds, args.rows / intake_seconds
+    print(f"rows                      {args.rows}")
+    print(f"raw executemany (SQLite)  {raw_rate:12,.0f} rows/s  ({raw_seconds:.2f} s)")
+    print(f"tousu import (SQLite)     {intake_rate:12,.0f} complaints/s  ({intake_seconds:.2f} s)")
+    print(f"ratio intake/raw          {intake_rate / raw_rate:12.3f}  (target ≥ 0.100)")
+    print(f"re-import (all duplicates){args.rows / reimport_seconds:12,.0f} rows/s  ({reimport_seconds:.2f} s)")
+    print(f"peak traced memory        {peak / 1e6:12.1f} MB")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
