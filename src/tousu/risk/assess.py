@@ -1,0 +1,243 @@
+"""assess(facts, history, policy) -> Assessment: every factor of R-RA-2, with its evidence."""
+
+import re
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from tousu.risk.matcher import Hit, PhraseMatcher, Target
+from tousu.risk.model import Assessment, DefectGrade, Evidence, Facts, History, Level, Priority, higher
+from tousu.risk.policy import Policy
+
+_AMOUNT = re.compile(r"(\d[\d,，]*(?:\.\d+)?)\s*(万|千)?\s*(?:元|块|人民币|rmb|RMB)")
+_PUBLIC_CHANNELS = ("social", "app_review")
+
+
+class Engine:
+    """A policy compiled for matching; built once per policy object."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        entries: list[tuple[str, Target]] = []
+        self.rules = {}
+        for factor, factor_policy in policy.factors.items():
+            for rule in factor_policy.rules:
+                self.rules[rule.id] = (factor, rule)
+                entries += [(w, Target("rule", (factor, rule.id))) for w in rule.words]
+        for type_rule in policy.types:
+            entries += [(w, Target("type", (type_rule.id,))) for w in type_rule.words]
+            for subtype, words in type_rule.subtypes.items():
+                entries += [(w, Target("subtype", (type_rule.id, subtype))) for w in words]
+                entries += [(w, Target("type", (type_rule.id,))) for w in words]
+        if policy.manufacturing:
+            for family in policy.manufacturing.catalogue:
+                for grade in DefectGrade:
+                    for item in getattr(family, grade.value):
+                        entries += [(w, Target("defect", (family.id, grade.value, item.id, item.label)))
+                                    for w in item.words]
+        entries += [(w, Target("enquiry", ())) for w in policy.language.enquiry_words]
+        self.matcher = PhraseMatcher(entries, policy.language)
+
+
+def engine_for(policy: Policy) -> Engine:
+    if policy._engine is None:
+        policy._engine = Engine(policy)
+    return policy._engine
+
+
+def amounts_in(text: str) -> list[tuple[Decimal, int]]:
+    found = []
+    for match in _AMOUNT.finditer(text):
+        try:
+            value = Decimal(match.group(1).replace(",", "").replace("，", ""))
+        except InvalidOperation:
+            continue
+        if match.group(2) == "万":
+            value *= 10_000
+        elif match.group(2) == "千":
+            value *= 1_000
+        found.append((value, match.start()))
+    return found
+
+
+def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
+    history = history or History()
+    engine = engine_for(policy)
+    matcher = engine.matcher
+    text = facts.text
+    fired: dict[str, Level] = {}
+    reasons: list[Evidence] = []
+    emergency_rules: list[str] = []
+
+    def fire(factor: str, level: Level, evidence: Evidence) -> None:
+        fired[factor] = higher(fired[factor], level) if factor in fired else level
+        reasons.append(evidence)
+
+    rule_hits: dict[str, list[Hit]] = defaultdict(list)
+    type_scores: dict[str, int] = defaultdict(int)
+    subtype_scores: dict[tuple[str, str], int] = defaultdict(int)
+    defects: dict[tuple, list[Hit]] = defaultdict(list)
+    enquiry = False
+    for hit in matcher.hits(text):
+        kind = hit.target.kind
+        if kind == "rule":
+            _factor, rule_id = hit.target.ref
+            rule = engine.rules[rule_id][1]
+            if rule.negatable and matcher.is_negated(text, hit.start):
+                continue
+            if rule.reported_speech_cancels and matcher.is_reported(text, hit.start):
+                continue
+            rule_hits[rule_id].append(hit)
+        elif kind == "type":
+            type_scores[hit.target.ref[0]] += 1
+        elif kind == "subtype":
+            subtype_scores[hit.target.ref] += 1
+        elif kind == "defect":
+            if not matcher.is_negated(text, hit.start):
+                defects[hit.target.ref].append(hit)
+        elif kind == "enquiry":
+            enquiry = True
+
+    for rule_id, hits in rule_hits.items():
+        factor, rule = engine.rules[rule_id]
+        words = tuple(dict.fromkeys((h.word, h.start) for h in hits))
+        fire(factor, rule.level, Evidence(factor, rule_id, "matched " + "、".join(w for w, _ in words), words))
+        if rule.emergency:
+            emergency_rules.append(rule_id)
+
+    # Channels: a regulator's transfer is a compliance matter, a public post can spread.
+    for factor, factor_policy in policy.factors.items():
+        level = factor_policy.channels.get(facts.channel)
+        if level is not None:
+            fire(factor, level, Evidence(factor, f"{factor}.channel", f"channel {facts.channel}"))
+
+    _money(facts, text, policy, fire)
+    _customer_value(facts, policy, fire)
+    _history(history, policy, fire)
+    defect_grade = _manufacturing(facts, history, policy, defects, fire)
+
+    if fired:
+        level = max(fired.values(), key=lambda lv: lv.rank)
+    elif enquiry:
+        level = Level.LOW
+        reasons.append(Evidence("baseline", "baseline.enquiry", "an enquiry or suggestion with no risk factor"))
+    else:
+        level = policy.baseline_level
+    factors = tuple(sorted(fired))
+    emergency = bool(emergency_rules) or any(f in fired for f in policy.emergency.any_of) or any(
+        all(f in fired for f in group) for group in policy.emergency.all_of)
+    if emergency:
+        level = Level.HIGH
+    complaint_type, subtype = _suggest_type(policy, type_scores, subtype_scores)
+    return Assessment(
+        risk_level=level,
+        severity_grade=1 if emergency else policy.severity.get(level, 3),
+        priority=Priority.URGENT if emergency or level == Level.HIGH else
+        Priority.IMPORTANT if level == Level.MEDIUM else Priority.NORMAL,
+        emergency=emergency,
+        complaint_type=complaint_type,
+        complaint_subtype=subtype,
+        defect_grade=defect_grade,
+        factors=factors,
+        reasons=tuple(reasons),
+        policy_name=policy.name,
+        policy_version=policy.version,
+        type_scores=dict(type_scores),
+    )
+
+
+def _money(facts: Facts, text: str, policy: Policy, fire) -> None:
+    candidates: list[tuple[Decimal, str, int | None]] = []
+    if facts.amount is not None:
+        candidates.append((Decimal(str(facts.amount)), "amount", None))
+    if policy.money.read_amounts_in_text:
+        # An amount in the text is a loss only where the clause says money was lost; a loan's principal
+        # or a bill's total is not (it still shows a concrete money matter: medium).
+        for value, position in amounts_in(text):
+            clause = _clause_around(text, position)
+            is_loss = any(word in clause for word in policy.money.loss_words)
+            candidates.append((value if is_loss else min(value, policy.money.high_amount - 1), "text", position))
+    if not candidates:
+        return
+    amount, source, position = max(candidates, key=lambda c: c[0])
+    if amount >= policy.money.high_amount:
+        level, rule = Level.HIGH, "money.high_amount"
+    elif amount > policy.money.medium_amount:
+        level, rule = Level.MEDIUM, "money.amount"
+    else:
+        return
+    matches = ((f"{amount}", position),) if position is not None else ()
+    fire("money", level, Evidence("money", rule, f"¥{amount} ({source}); high from ¥{policy.money.high_amount}",
+                                  matches, float(amount)))
+
+
+def _clause_around(text: str, position: int, reach: int = 30) -> str:
+    start, end = max(0, position - reach), min(len(text), position + reach)
+    return text[start:end]
+
+
+def _customer_value(facts: Facts, policy: Policy, fire) -> None:
+    level = policy.customer_value.get(facts.customer_level)
+    if level is not None:
+        fire("customer_value", level, Evidence("customer_value", "customer_value.level",
+                                               f"customer level {facts.customer_level}"))
+
+
+def _history(history: History, policy: Policy, fire) -> None:
+    repeats = history.customer_earlier
+    if repeats >= policy.repetition.high_after:
+        fire("repetition", Level.HIGH, Evidence("repetition", "repetition.high_after",
+             f"{repeats} earlier complaints within {policy.repetition.window_days} days", value=repeats))
+    elif repeats >= policy.repetition.medium_after:
+        fire("repetition", Level.MEDIUM, Evidence("repetition", "repetition.medium_after",
+             f"{repeats} earlier complaint(s) within {policy.repetition.window_days} days", value=repeats))
+    similar = history.similar_in_window
+    if history.incident:
+        fire("impact_scope", Level.HIGH, Evidence("impact_scope", "impact_scope.incident",
+                                                  "linked to a mass incident", value=similar))
+    if similar >= policy.scope.high_at:
+        fire("impact_scope", Level.HIGH, Evidence("impact_scope", "impact_scope.high_at",
+             f"{similar} similar complaints within {policy.scope.window_days} days", value=similar))
+    elif similar >= policy.scope.medium_at:
+        fire("impact_scope", Level.MEDIUM, Evidence("impact_scope", "impact_scope.medium_at",
+             f"{similar} similar complaints within {policy.scope.window_days} days", value=similar))
+
+
+def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict, fire) -> DefectGrade | None:
+    rules = policy.manufacturing
+    if rules is None:
+        return None
+    grade: DefectGrade | None = None
+    for (family, grade_name, item_id, label), hits in defects.items():
+        item_grade = DefectGrade(grade_name)
+        if grade is None or item_grade.rank > grade.rank:
+            grade = item_grade
+        fire("impact_scope", rules.grade_levels[item_grade],
+             Evidence("impact_scope", f"defect.{family}.{item_id}", f"{label}: {grade_name} defect",
+                      tuple((h.word, h.start) for h in hits)))
+    delivered = history.lot_delivered if history.lot_delivered else facts.quantity_delivered
+    defective = history.lot_defective if history.lot_delivered else facts.quantity_defective
+    if delivered and defective is not None:
+        rate = defective / delivered
+        if rate >= rules.batch_defect_rate:
+            if grade is None or grade.rank < DefectGrade.BATCH.rank:
+                grade = DefectGrade.BATCH
+            fire("impact_scope", rules.grade_levels[DefectGrade.BATCH], Evidence(
+                "impact_scope", "defect.batch_rate",
+                f"defect rate {rate:.1%} of lot ({defective}/{delivered}) ≥ {rules.batch_defect_rate:.0%}", value=rate))
+    repeats = history.same_problem_this_month + 1
+    if repeats >= rules.serious_repeats_per_month:
+        grade = DefectGrade.SERIOUS
+        fire("repetition", rules.grade_levels[DefectGrade.SERIOUS], Evidence(
+            "repetition", "defect.serious_repeats",
+            f"the same problem {repeats} times this month (≥ {rules.serious_repeats_per_month})", value=repeats))
+    return grade
+
+
+def _suggest_type(policy: Policy, type_scores: dict[str, int],
+                  subtype_scores: dict[tuple[str, str], int]) -> tuple[str, str]:
+    if not type_scores:
+        return "other", ""
+    order = {t.id: index for index, t in enumerate(policy.types)}
+    best = max(type_scores, key=lambda t: (type_scores[t], -order.get(t, 99)))
+    subtypes = {sub: score for (t, sub), score in subtype_scores.items() if t == best}
+    return best, max(subtypes, key=subtypes.get) if subtypes else ""

@@ -1,0 +1,62 @@
+"""One Aho-Corasick automaton per policy finds every phrase of every rule in a single pass."""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import ahocorasick
+
+from tousu.risk.policy import LanguagePolicy
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "rule", "type", "subtype", "defect", "enquiry"
+    ref: tuple  # what the phrase belongs to, e.g. (factor, rule_id) or (family, grade, item_id)
+
+
+@dataclass(frozen=True)
+class Hit:
+    word: str
+    start: int
+    target: Target
+
+
+class PhraseMatcher:
+    def __init__(self, entries: list[tuple[str, Target]], language: LanguagePolicy):
+        self._automaton = ahocorasick.Automaton()
+        grouped: dict[str, list[Target]] = {}
+        for word, target in entries:
+            grouped.setdefault(word, []).append(target)
+        for word, targets in grouped.items():
+            self._automaton.add_word(word, (word, tuple(targets)))
+        self._empty = not grouped
+        if grouped:
+            self._automaton.make_automaton()
+        negations = "|".join(sorted(map(re.escape, language.negations), key=len, reverse=True))
+        fillers = "|".join(sorted(map(re.escape, language.negation_fillers), key=len, reverse=True))
+        self._negated = re.compile(rf"(?:{negations})(?:{fillers})*$") if negations else None
+        self._reported = tuple(language.reported_speech)
+        self._breaks = language.clause_breaks
+
+    def hits(self, text: str) -> Iterator[Hit]:
+        if self._empty:
+            return
+        for end, (word, targets) in self._automaton.iter(text):
+            start = end - len(word) + 1
+            for target in targets:
+                yield Hit(word, start, target)
+
+    def _clause_before(self, text: str, start: int, reach: int = 20) -> str:
+        window = text[max(0, start - reach):start]
+        for index in range(len(window) - 1, -1, -1):
+            if window[index] in self._breaks:
+                return window[index + 1:]
+        return window
+
+    def is_negated(self, text: str, start: int) -> bool:
+        return bool(self._negated and self._negated.search(self._clause_before(text, start, 8)))
+
+    def is_reported(self, text: str, start: int) -> bool:
+        clause = self._clause_before(text, start)
+        return any(marker in clause for marker in self._reported)
