@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tousu.core",
     "tousu.accounts",
     "tousu.complaints",
+    "tousu.assessments",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,8 @@ router = Router(tags=["complaints"])
 
 class ComplaintFilters(Schema):
     status: str | None = None
+    risk_level: str | None = None
+    emergency: bool | None = None
     channel: str | None = None
     department: str | None = None
     owner: str | None = None
@@ -49,6 +51,10 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
         complaints = complaints.filter(status=filters.status)
     if filters.channel:
         complaints = complaints.filter(channel=filters.channel)
+    if filters.risk_level:
+        complaints = complaints.filter(risk_level=filters.risk_level)
+    if filters.emergency is not None:
+        complaints = complaints.filter(emergency=filters.emergency)
     if filters.department:
         complaints = complaints.filter(department__code=filters.department)
     if filters.owner:

@@ -54,6 +54,8 @@ class EventKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Status changed")
     TRANSFERRED = "transferred", _("Transferred")
     PUBLIC_VIEWED = "public_viewed", _("Looked up by the customer")
+    ASSESSED = "assessed", _("Risk assessed")
+    RISK_OVERRIDDEN = "risk_overridden", _("Risk level overridden")
 
 
 class Source(models.TextChoices):

@@ -28,6 +28,15 @@ class Complaint(models.Model):
     region = models.CharField(_("region"), max_length=100, blank=True)
     amount = models.DecimalField(_("amount involved"), max_digits=14, decimal_places=2, null=True, blank=True)
 
+    # The current risk, denormalised from the latest assessment (and override) for lists and filters.
+    risk_level = models.CharField(_("risk level"), max_length=10, blank=True, db_index=True)
+    assessed_level = models.CharField(_("assessed level"), max_length=10, blank=True)
+    severity_grade = models.PositiveSmallIntegerField(_("severity grade"), null=True, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, blank=True)
+    emergency = models.BooleanField(_("emergency"), default=False)
+    complaint_type = models.CharField(_("complaint type"), max_length=40, blank=True)
+    defect_grade = models.CharField(_("defect grade"), max_length=10, blank=True)
+
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("department"), null=True, blank=True,

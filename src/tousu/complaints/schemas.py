@@ -56,6 +56,13 @@ class ComplaintOut(Schema):
     amount: Decimal | None
     external_id: str
     source: str
+    risk_level: str
+    assessed_level: str
+    severity_grade: int | None
+    priority: str
+    emergency: bool
+    complaint_type: str
+    defect_grade: str
     owner: str | None
     first_owner: str | None
     department: str | None

@@ -88,9 +88,11 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
                 continue
             rule_hits[rule_id].append(hit)
         elif kind == "type":
-            type_scores[hit.target.ref[0]] += 1
+            if not matcher.is_negated(text, hit.start):
+                type_scores[hit.target.ref[0]] += 1
         elif kind == "subtype":
-            subtype_scores[hit.target.ref] += 1
+            if not matcher.is_negated(text, hit.start):
+                subtype_scores[hit.target.ref] += 1
         elif kind == "defect":
             if not matcher.is_negated(text, hit.start):
                 defects[hit.target.ref].append(hit)

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tousu.risk.model import DefectGrade, Level
 
@@ -229,7 +237,9 @@ def load_data(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[d
     data, node = _read(path)
     parent = data.pop("extends", None)
     if parent:
-        parent_path = (path.parent / f"{parent}.yaml") if not str(parent).endswith(".yaml") else path.parent / parent
+        file_name = parent if str(parent).endswith((".yaml", ".yml")) else f"{parent}.yaml"
+        # A sibling file of that name first, else the shipped policy.
+        parent_path = path.parent / file_name if (path.parent / file_name).exists() else POLICY_DIR / file_name
         base, _node, _path = load_data(parent_path, (*_seen, path))
         data = _merge(base, data)
     return data, node, path

@@ -10,19 +10,24 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
+from tousu.assessments.actions import RISK_FIELDS, assess_complaint, risk_values
+from tousu.assessments.models import RiskAssessment
+from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.choices import EventKind, Source, Status
 from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows
+from tousu.risk import Facts, History, Policy, assess
 
 _RECORD_FIELDS = (
     "customer_name", "phone", "email", "customer_level", "company", "channel", "text", "demand",
@@ -95,6 +100,8 @@ def record_complaint(data: IntakeData, *, by: User | None, source: str, now: dat
         else:  # pragma: no cover - 8 collisions in a row among 24 million numbers
             raise RuntimeError("could not allocate a tracking number")
         _recorded_event(complaint, kind=EventKind.RECORDED, by=by, now=now).save()
+        # Assessed before the transaction commits: no complaint is ever shown without its risk.
+        assess_complaint(complaint, now=now, trigger="intake", by=by)
         for upload in attachments:
             add_attachment(complaint, upload, by=by, now=now)
     return complaint
@@ -131,7 +138,10 @@ class BatchItem:
 
 
 _BATCH_COLUMNS = (*_RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
-                  "source", "recorded_by", "import_key", "status", "created_at", "updated_at")
+                  "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
+_ASSESSMENT_COLUMNS = ("complaint", "policy_version", "risk_level", "severity_grade", "priority", "emergency",
+                       "complaint_type", "complaint_subtype", "defect_grade", "factors", "reasons", "trigger",
+                       "assessed_at")
 _EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
 
 
@@ -154,17 +164,25 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
 
     duties = {duty.channel: duty for duty in ChannelDuty.objects.select_related("agent__department", "department")}
     numbers = _unused_tracking_numbers(len(fresh), now)
+    version, policy = active_policy()
+    histories = BatchHistory([item.data for _key, item in fresh], policy, now)
     by_id = by.pk if by is not None else None
-    rows, events = [], []
+    rows, events, results = [], [], []
     for (key, item), number in zip(fresh, numbers, strict=True):
         data = item.data
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
+        assessed = assess(_facts(data), histories.next(data), policy)
+        values = risk_values(assessed)
         rows.append((*(getattr(data, name) for name in _RECORD_FIELDS), data.received_at or now, number,
-                     owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now))
+                     owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
+                     *(values[name] for name in RISK_FIELDS)))
         events.append((key, {"source": source, "channel": data.channel, "owner": owner_id,
-                             "department": department_id, "origin": origin, "row": item.row}))
+                             "department": department_id, "origin": origin, "row": item.row,
+                             "risk_level": assessed.risk_level.value,
+                             "policy": f"{version.name} {version.version}"}))
+        results.append((key, assessed))
     try:
         with transaction.atomic():
             insert_rows(Complaint, _BATCH_COLUMNS, rows)
@@ -172,6 +190,10 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                        .values_list("import_key", "id"))
             insert_rows(ComplaintEvent, _EVENT_COLUMNS,
                         ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
+            insert_rows(RiskAssessment, _ASSESSMENT_COLUMNS, (
+                (ids[key], version.pk, r.risk_level.value, r.severity_grade, r.priority.value, r.emergency,
+                 r.complaint_type, r.complaint_subtype, r.defect_grade.value if r.defect_grade else "",
+                 list(r.factors), [e.as_dict() for e in r.reasons], "intake", now) for key, r in results))
     except IntegrityError:
         # Another import of the same rows (or a tracking-number clash) won the race: fall back to
         # storing one at a time so each row is either stored once or counted as a duplicate.
@@ -193,6 +215,7 @@ def _record_one_by_one(fresh: Iterable[tuple[str, BatchItem]], *, by: User | Non
                     complaint.save(force_insert=True)
                     _recorded_event(complaint, kind=EventKind.IMPORTED, by=by, now=now,
                                     extra={"origin": origin, "row": item.row}).save()
+                    assess_complaint(complaint, now=now, trigger="intake", by=by)
                 result.tracking_numbers.append(complaint.tracking_number)
                 break
             except IntegrityError:
@@ -200,6 +223,42 @@ def _record_one_by_one(fresh: Iterable[tuple[str, BatchItem]], *, by: User | Non
                     result.duplicates += 1
                     break
     return result
+
+
+def _facts(data: IntakeData) -> Facts:
+    return Facts(text=data.text, channel=data.channel, amount=data.amount, customer_level=data.customer_level,
+                 product=data.product, lot=data.lot, region=data.region,
+                 quantity_delivered=data.quantity_delivered, quantity_defective=data.quantity_defective)
+
+
+class BatchHistory:
+    """History for a batch of new complaints from a few aggregate queries instead of several per row:
+    repeats of the same phone, and lot totals, counting both stored complaints and earlier rows."""
+
+    def __init__(self, batch: Sequence[IntakeData], policy: Policy, now: datetime):
+        since = now - timedelta(days=policy.repetition.window_days)
+        phones = {d.phone for d in batch if d.phone}
+        lots = {d.lot for d in batch if d.lot}
+        self._phones: dict[str, int] = dict(
+            Complaint.objects.filter(phone__in=phones, received_at__gte=since).values("phone")
+            .annotate(n=Count("id")).values_list("phone", "n")) if phones else {}
+        self._lots: dict[str, list[int]] = {
+            row["lot"]: [row["delivered"] or 0, row["defective"] or 0]
+            for row in Complaint.objects.filter(lot__in=lots).values("lot")
+            .annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))} if lots else {}
+
+    def next(self, data: IntakeData) -> History:
+        earlier = 0
+        if data.phone:
+            earlier = self._phones.get(data.phone, 0)
+            self._phones[data.phone] = earlier + 1
+        delivered = defective = None
+        if data.lot:
+            totals = self._lots.setdefault(data.lot, [0, 0])
+            totals[0] += data.quantity_delivered or 0
+            totals[1] += data.quantity_defective or 0
+            delivered, defective = totals[0] or None, totals[1]
+        return History(customer_earlier=earlier, lot_delivered=delivered, lot_defective=defective)
 
 
 def _unused_tracking_numbers(count: int, now: datetime) -> list[str]:

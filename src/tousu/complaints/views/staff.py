@@ -81,6 +81,7 @@ def complaint_detail(request: HttpRequest, tracking_number: str) -> HttpResponse
         "phone": complaint.phone if personal else mask_phone(complaint.phone) if complaint.phone else "",
         "email": complaint.email if personal else mask_email(complaint.email) if complaint.email else "",
         "events": complaint.events.select_related("actor"),
+        "assessment": complaint.assessments.select_related("policy_version").order_by("-assessed_at", "-id").first(),
         "attachments": complaint.attachments.select_related("uploaded_by"),
         "may_handle": request.user.can(Capability.HANDLE),
         "attachment_form": AttachmentForm(),

@@ -1,0 +1,72 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
+from tousu.assessments.policies import activate_policy
+from tousu.risk import PolicyError, load_policy_text
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    """Versions are added, never edited: paste a policy's YAML (it may `extends: default`), then activate."""
+
+    list_display = ["name", "version", "is_active", "created_at", "created_by"]
+    readonly_fields = ["sha256", "is_active", "created_at", "created_by"]
+    actions = ["activate"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        original_clean = form.clean
+
+        def clean(self_form):
+            data = original_clean(self_form)
+            try:
+                policy = load_policy_text(data.get("content", ""), source="content")
+            except PolicyError as exc:
+                raise ValidationError({"content": str(exc)}) from None
+            if (policy.name, policy.version) != (data.get("name"), data.get("version")):
+                raise ValidationError({"version": _("name and version must match the YAML (%(name)s %(version)s)")
+                                       % {"name": policy.name, "version": policy.version}})
+            return data
+
+        form.clean = clean
+        return form
+
+    @admin.action(description=_("Activate the selected policy version"))
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one version."), messages.ERROR)
+            return
+        activate_policy(queryset.get())
+        self.message_user(request, _("Policy activated; new assessments use it."))
+
+
+@admin.register(RiskAssessment)
+class RiskAssessmentAdmin(admin.ModelAdmin):
+    list_display = ["complaint", "risk_level", "emergency", "complaint_type", "policy_version", "trigger", "assessed_at"]
+    list_filter = ["risk_level", "emergency", "trigger"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RiskOverride)
+class RiskOverrideAdmin(admin.ModelAdmin):
+    list_display = ["complaint", "level", "by", "at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

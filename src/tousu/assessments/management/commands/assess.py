@@ -1,0 +1,76 @@
+import json
+import sys
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tousu.risk import Facts, PolicyError, assess, load_policy
+
+_FACT_FIELDS = {"text", "channel", "amount", "customer_level", "product", "lot", "region",
+                "quantity_delivered", "quantity_defective"}
+
+
+def facts_from(record: dict) -> Facts:
+    values = {k: v for k, v in record.items() if k in _FACT_FIELDS and v not in (None, "")}
+    if not values.get("text"):
+        raise ValueError("text: missing or empty")
+    if "amount" in values:
+        values["amount"] = Decimal(str(values["amount"]))
+    return Facts(**values)
+
+
+class Command(BaseCommand):
+    help = "Print the risk assessment of a text without storing anything (stdin: text, or JSON lines)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("text", nargs="?", help="the complaint text (default: read stdin)")
+        parser.add_argument("--policy", default="default", help="shipped policy name or a YAML file")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--json", action="store_true", help="one text on stdin → one JSON object")
+        mode.add_argument("--jsonl", action="store_true",
+                          help='stream: one JSON object per input line ({"text": …, "channel": …}) → one per output line')
+
+    def handle(self, *args, text, policy, json: bool, jsonl: bool, **options):
+        try:
+            loaded = load_policy(policy)
+        except PolicyError as exc:
+            raise CommandError(str(exc)) from None
+        if jsonl:
+            self._stream(loaded)
+            return
+        body = text if text is not None else sys.stdin.read()
+        if not body.strip():
+            raise CommandError("text: nothing to assess")
+        result = assess(Facts(text=body.strip()), None, loaded)
+        if json:
+            self.stdout.write(_dumps(result.as_dict()))
+            return
+        self.stdout.write(f"{result.risk_level.value}  grade {result.severity_grade}  {result.priority.value}"
+                          f"{'  EMERGENCY' if result.emergency else ''}  type {result.complaint_type}"
+                          f"  ({result.policy_name} {result.policy_version})")
+        for reason in result.reasons:
+            self.stdout.write(f"  - {reason.factor}: {reason.detail} [{reason.rule}]")
+
+    def _stream(self, policy) -> None:
+        out = sys.stdout
+        for number, line in enumerate(sys.stdin, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = _loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("expected a JSON object")
+                result = assess(facts_from(record), None, policy).as_dict()
+            except (ValueError, TypeError) as exc:
+                result = {"error": {"line": number, "reason": str(exc)}}
+            out.write(_dumps(result) + "\n")
+            out.flush()
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _loads(text: str):
+    return json.loads(text)

@@ -1,0 +1,82 @@
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+LEVEL_CHOICES = [("high", _("High")), ("medium", _("Medium")), ("low", _("Low"))]
+
+
+class PolicyVersion(models.Model):
+    """One version of a risk policy, stored whole (after `extends` is resolved) and never edited:
+    assessments point at the version they used, so changing the policy never rewrites the past."""
+
+    name = models.CharField(_("name"), max_length=60)
+    version = models.CharField(_("version"), max_length=40)
+    content = models.TextField(_("policy (YAML)"))
+    sha256 = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(_("active"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="policy_version_unique"),
+            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True),
+                                    name="one_active_policy"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}{' ✓' if self.is_active else ''}"
+
+    def save(self, *args, **kwargs):
+        self.sha256 = hashlib.sha256(self.content.encode()).hexdigest()
+        super().save(*args, **kwargs)
+
+
+class RiskAssessment(models.Model):
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="assessments")
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="assessments")
+    risk_level = models.CharField(_("risk level"), max_length=10, choices=LEVEL_CHOICES)
+    severity_grade = models.PositiveSmallIntegerField(_("severity grade"))
+    priority = models.CharField(_("priority"), max_length=10)
+    emergency = models.BooleanField(_("emergency"))
+    complaint_type = models.CharField(_("complaint type"), max_length=40)
+    complaint_subtype = models.CharField(max_length=40, blank=True)
+    defect_grade = models.CharField(_("defect grade"), max_length=10, blank=True)
+    factors = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    trigger = models.CharField(max_length=30)  # intake, facts_changed, lot_changed, reassess
+    assessed_at = models.DateTimeField(_("assessed at"))
+
+    class Meta:
+        verbose_name = _("risk assessment")
+        verbose_name_plural = _("risk assessments")
+        ordering = ["-assessed_at", "-id"]
+        indexes = [models.Index(fields=["complaint", "-assessed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.risk_level}"
+
+
+class RiskOverride(models.Model):
+    """A person's level in place of the assessed one (R-RA-7); both stay visible."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="risk_overrides")
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="overrides")
+    level = models.CharField(_("overridden level"), max_length=10, choices=LEVEL_CHOICES)
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("risk override")
+        verbose_name_plural = _("risk overrides")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} → {self.level}"

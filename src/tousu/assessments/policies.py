@@ -1,0 +1,52 @@
+"""Which policy is in force, as stored versions; parsed once per version and process."""
+
+import yaml
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from tousu.assessments.models import PolicyVersion
+from tousu.risk import Policy, load_policy_text
+from tousu.risk.policy import load_data, parse_policy
+
+_parsed: dict[tuple[int, str], Policy] = {}
+
+
+def store_policy(name_or_path: str, *, activate: bool = False, by=None) -> PolicyVersion:
+    """Store a shipped policy (or a YAML file) as a version, with `extends` resolved so it never changes."""
+    data, node, path = load_data(name_or_path)
+    policy = parse_policy(data, source=str(path), node=node)
+    content = yaml.safe_dump(policy.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    with transaction.atomic():
+        version = PolicyVersion.objects.filter(name=policy.name, version=policy.version).first()
+        if version is None:
+            version = PolicyVersion.objects.create(name=policy.name, version=policy.version, content=content,
+                                                   created_by=by)
+        if activate:
+            activate_policy(version)
+    return version
+
+
+def activate_policy(version: PolicyVersion) -> None:
+    load_policy_text(version.content, source=str(version))  # refuses a version that no longer validates
+    with transaction.atomic():
+        PolicyVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+        PolicyVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.is_active = True
+
+
+def active_policy() -> tuple[PolicyVersion, Policy]:
+    version = PolicyVersion.objects.filter(is_active=True).first()
+    if version is None:
+        try:
+            version = store_policy(getattr(settings, "TOUSU_POLICY", "default"), activate=True)
+        except IntegrityError:  # another process activated one at the same moment
+            version = PolicyVersion.objects.get(is_active=True)
+    return version, policy_of(version)
+
+
+def policy_of(version: PolicyVersion) -> Policy:
+    key = (version.pk, version.sha256)
+    policy = _parsed.get(key)
+    if policy is None:
+        policy = _parsed[key] = load_policy_text(version.content, source=str(version))
+    return policy
