@@ -38,6 +38,7 @@ test: install system-deps
 
 bench: install
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/assess.py
 
 clean:
 	rm -rf $(VENV) var
