@@ -20,11 +20,13 @@ RISK_FIELDS = ("risk_level", "assessed_level", "severity_grade", "priority", "em
                "defect_grade")
 
 
-def facts_of(complaint: Complaint) -> Facts:
-    return Facts(text=complaint.text, channel=complaint.channel, amount=complaint.amount,
-                 customer_level=complaint.customer_level, product=complaint.product, lot=complaint.lot,
-                 region=complaint.region, quantity_delivered=complaint.quantity_delivered,
-                 quantity_defective=complaint.quantity_defective)
+_FACT_FIELDS = ("text", "channel", "amount", "customer_level", "product", "lot", "region",
+                "quantity_delivered", "quantity_defective")
+
+
+def facts_of(source) -> Facts:
+    """Facts from a stored Complaint or an incoming IntakeData (they share the field names)."""
+    return Facts(**{name: getattr(source, name) for name in _FACT_FIELDS})
 
 
 def risk_values(result: Assessment, override_level: str | None = None) -> dict:

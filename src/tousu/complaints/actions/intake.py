@@ -18,7 +18,7 @@ from django.db.models import Count, Sum
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
-from tousu.assessments.actions import RISK_FIELDS, assess_complaint, risk_values
+from tousu.assessments.actions import RISK_FIELDS, assess_complaint, facts_of, risk_values
 from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
@@ -27,7 +27,7 @@ from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows
-from tousu.risk import Facts, History, Policy, assess
+from tousu.risk import History, Policy, assess
 
 _RECORD_FIELDS = (
     "customer_name", "phone", "email", "customer_level", "company", "channel", "text", "demand",
@@ -173,7 +173,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
-        assessed = assess(_facts(data), histories.next(data), policy)
+        assessed = assess(facts_of(data), histories.next(data), policy)
         values = risk_values(assessed)
         rows.append((*(getattr(data, name) for name in _RECORD_FIELDS), data.received_at or now, number,
                      owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
@@ -223,12 +223,6 @@ def _record_one_by_one(fresh: Iterable[tuple[str, BatchItem]], *, by: User | Non
                     result.duplicates += 1
                     break
     return result
-
-
-def _facts(data: IntakeData) -> Facts:
-    return Facts(text=data.text, channel=data.channel, amount=data.amount, customer_level=data.customer_level,
-                 product=data.product, lot=data.lot, region=data.region,
-                 quantity_delivered=data.quantity_delivered, quantity_defective=data.quantity_defective)
 
 
 class BatchHistory:
