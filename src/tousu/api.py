@@ -9,6 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from tousu.accounts.models import ApiToken
+from tousu.assessments.api import router as risk_router
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.api import router as complaints_router
 from tousu.complaints.validation import IntakeError, describe
@@ -33,6 +34,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", complaints_router)
+api.add_router("/", risk_router)
 
 
 def _errors(request: HttpRequest, status: int, errors: list[dict[str, str]]):

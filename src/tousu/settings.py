@@ -135,6 +135,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# A model written by `tousu train type --out` here is used beside the rules (R-RA-8).
+TOUSU_MODEL_DIR = env_path("TOUSU_MODEL_DIR", DATA_DIR / "model")
 TOUSU_MAX_ATTACHMENT_BYTES = env_int("TOUSU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
 
 # Public pages: at most this many submissions / look-ups per client address per window.

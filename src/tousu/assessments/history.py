@@ -8,8 +8,9 @@ from tousu.complaints.models import Complaint
 from tousu.risk import History, Policy
 
 
-def history_for(complaint: Complaint, policy: Policy) -> History:
-    at = complaint.received_at
+def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None = None) -> History:
+    """What was known up to `until` (default: when the complaint arrived)."""
+    at = until or complaint.received_at
     others = Complaint.objects.exclude(pk=complaint.pk)
     customer = Q()
     if complaint.phone:
@@ -32,7 +33,7 @@ def history_for(complaint: Complaint, policy: Policy) -> History:
     same_problem = 0
     if complaint.product and complaint.complaint_type:
         same_problem = others.filter(product=complaint.product, complaint_type=complaint.complaint_type,
-                                     received_at__gte=_month_start(at), received_at__lte=at).count()
+                                     received_at__gte=month_start(at), received_at__lte=at).count()
     lot_delivered = lot_defective = None
     if complaint.lot:
         totals = Complaint.objects.filter(lot=complaint.lot).aggregate(
@@ -42,7 +43,7 @@ def history_for(complaint: Complaint, policy: Policy) -> History:
                    same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective)
 
 
-def _month_start(at: datetime) -> datetime:
+def month_start(at: datetime) -> datetime:
     from django.utils import timezone
 
     local = timezone.localtime(at)

@@ -50,7 +50,9 @@ class RiskAssessment(models.Model):
     defect_grade = models.CharField(_("defect grade"), max_length=10, blank=True)
     factors = models.JSONField(default=list)
     reasons = models.JSONField(default=list)
-    trigger = models.CharField(max_length=30)  # intake, facts_changed, lot_changed, reassess
+    # The learned model's view beside the rules (R-RA-8): type, confidence, high-risk probability, version.
+    suggestion = models.JSONField(default=dict, blank=True)
+    trigger = models.CharField(max_length=30)  # intake, facts_changed, lot_changed, repeat, reassess
     assessed_at = models.DateTimeField(_("assessed at"))
 
     class Meta:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from tousu.assessments.models import PolicyVersion
-from tousu.risk import Policy, load_policy_text
+from tousu.risk import Policy, PolicyError, load_policy_text
 from tousu.risk.policy import load_data, parse_policy
 
 _parsed: dict[tuple[int, str], Policy] = {}
@@ -18,6 +18,9 @@ def store_policy(name_or_path: str, *, activate: bool = False, by=None) -> Polic
     content = yaml.safe_dump(policy.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
     with transaction.atomic():
         version = PolicyVersion.objects.filter(name=policy.name, version=policy.version).first()
+        if version is not None and version.content != content:
+            raise PolicyError(f"{path}: version {policy.version!r} of {policy.name!r} is already stored with "
+                              "different content; give the changed policy a new version")
         if version is None:
             version = PolicyVersion.objects.create(name=policy.name, version=policy.version, content=content,
                                                    created_by=by)

@@ -1,14 +1,16 @@
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Query, Router, Schema, Status
+from ninja import Body, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
 from tousu.complaints.actions.attachments import add_attachment
+from tousu.complaints.actions.facts import change_facts
 from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Source
 from tousu.complaints.schemas import AttachmentOut, ComplaintDetailOut, ComplaintOut, ErrorOut
@@ -66,6 +68,16 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
     if filters.received_to:
         complaints = complaints.filter(received_at__lt=filters.received_to)
     return complaints
+
+
+@router.patch("/complaints/{tracking_number}",
+              response={200: ComplaintDetailOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def patch_complaint(request: HttpRequest, tracking_number: str, payload: Body[dict[str, Any]]):
+    """Correct or complete facts (lot quantities, product, amount …); the complaint and its neighbours
+    are re-assessed. The original text, channel and time of receipt cannot change."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    change_facts(complaint, payload, by=request.auth, now=timezone.now())
+    return complaint
 
 
 @router.post("/complaints/{tracking_number}/attachments",

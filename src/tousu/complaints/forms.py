@@ -104,6 +104,12 @@ class ContactForm(forms.Form):
     note = forms.CharField(label=_("what was said"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
+class RiskOverrideForm(forms.Form):
+    level = forms.ChoiceField(label=_("overridden level"),
+                              choices=[("high", _("High")), ("medium", _("Medium")), ("low", _("Low"))])
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("file (.csv or .xlsx)"))
     channel = forms.ChoiceField(label=_("channel for rows that name none"),

@@ -36,6 +36,8 @@ class Complaint(models.Model):
     emergency = models.BooleanField(_("emergency"), default=False)
     complaint_type = models.CharField(_("complaint type"), max_length=40, blank=True)
     defect_grade = models.CharField(_("defect grade"), max_length=10, blank=True)
+    # The learned model thinks this is high risk while the rules did not say so: a person should look.
+    possible_high_risk = models.BooleanField(_("possible high risk (model)"), default=False)
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     department = models.ForeignKey(

@@ -63,6 +63,7 @@ class ComplaintOut(Schema):
     emergency: bool
     complaint_type: str
     defect_grade: str
+    possible_high_risk: bool
     owner: str | None
     first_owner: str | None
     department: str | None

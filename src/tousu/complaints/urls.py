@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:tracking_number>/attachments/<int:attachment_id>/", staff.attachment_download,
          name="attachment_download"),
     path("<str:tracking_number>/contacts/", staff.contact_add, name="contact_add"),
+    path("<str:tracking_number>/risk-override/", staff.risk_override, name="risk_override"),
 ]

@@ -122,3 +122,51 @@ def test_assess_streams_json_lines(monkeypatch, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line.get("risk_level") for line in lines] == ["high", None, "low"]
     assert lines[1]["error"]["line"] == 2
+
+
+def test_a_specialist_overrides_through_the_api_and_both_levels_stay_visible(client):
+    department = make_department()
+    specialist = make_user(Role.SPECIALIST, department=department)
+    complaint = make_complaint(text="想咨询一下退货流程", by=specialist)
+    url = f"/api/complaints/{complaint.tracking_number}/risk-override"
+    response = client.post(url, {"level": "high", "reason": "客户是人大代表"}, content_type="application/json",
+                           headers=bearer(specialist))
+    assert response.status_code == 201, response.content
+    assert response.json()["assessed_level"] == "low" and response.json()["by"] == specialist.username
+    risk = client.get(f"/api/complaints/{complaint.tracking_number}/risk", headers=bearer(specialist)).json()
+    assert risk["risk_level"] == "high" and risk["assessed_level"] == "low"
+    assert risk["overrides"][0]["reason"] == "客户是人大代表"
+    assert risk["assessments"][0]["policy"].startswith("default ")
+
+
+def test_an_override_without_reason_is_refused_naming_the_field(client):
+    specialist = make_user(Role.SPECIALIST, department=make_department())
+    complaint = make_complaint(by=specialist)
+    response = client.post(f"/api/complaints/{complaint.tracking_number}/risk-override",
+                           {"level": "low", "reason": "  "}, content_type="application/json",
+                           headers=bearer(specialist))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["reason"]
+    complaint.refresh_from_db()
+    assert not complaint.risk_overrides.exists() and complaint.risk_level == complaint.assessed_level
+
+
+def test_an_agent_may_not_override(client):
+    agent = make_user(Role.AGENT, department=make_department())
+    complaint = make_complaint(by=agent)
+    response = client.post(f"/api/complaints/{complaint.tracking_number}/risk-override",
+                           {"level": "low", "reason": "x"}, content_type="application/json", headers=bearer(agent))
+    assert response.status_code == 403
+
+
+def test_the_detail_page_offers_the_override_form_and_records_it(client):
+    specialist = make_user(Role.SPECIALIST, department=make_department())
+    complaint = make_complaint(text="想咨询一下退货流程", by=specialist)
+    client.force_login(specialist)
+    page = client.get(f"/complaints/{complaint.tracking_number}/")
+    assert b"risk-override" in page.content
+    client.post(f"/complaints/{complaint.tracking_number}/risk-override/", {"level": "medium", "reason": "重复来电"})
+    page = client.get(f"/complaints/{complaint.tracking_number}/")
+    assert "重复来电" in page.content.decode()
+    complaint.refresh_from_db()
+    assert (complaint.risk_level, complaint.assessed_level) == ("medium", "low")

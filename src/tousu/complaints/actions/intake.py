@@ -18,7 +18,15 @@ from django.db.models import Count, Sum
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
-from tousu.assessments.actions import RISK_FIELDS, assess_complaint, facts_of, risk_values
+from tousu.assessments.actions import (
+    RISK_FIELDS,
+    assess_complaint,
+    facts_of,
+    reassess_neighbours_of_batch,
+    reassess_related,
+    risk_values,
+)
+from tousu.assessments.learning import suggestion_record, suggestions_for
 from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
@@ -102,6 +110,7 @@ def record_complaint(data: IntakeData, *, by: User | None, source: str, now: dat
         _recorded_event(complaint, kind=EventKind.RECORDED, by=by, now=now).save()
         # Assessed before the transaction commits: no complaint is ever shown without its risk.
         assess_complaint(complaint, now=now, trigger="intake", by=by)
+        reassess_related(complaint, now=now, by=by)
         for upload in attachments:
             add_attachment(complaint, upload, by=by, now=now)
     return complaint
@@ -140,8 +149,8 @@ class BatchItem:
 _BATCH_COLUMNS = (*_RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
                   "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
 _ASSESSMENT_COLUMNS = ("complaint", "policy_version", "risk_level", "severity_grade", "priority", "emergency",
-                       "complaint_type", "complaint_subtype", "defect_grade", "factors", "reasons", "trigger",
-                       "assessed_at")
+                       "complaint_type", "complaint_subtype", "defect_grade", "factors", "reasons", "suggestion",
+                       "trigger", "assessed_at")
 _EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
 
 
@@ -165,16 +174,18 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     duties = {duty.channel: duty for duty in ChannelDuty.objects.select_related("agent__department", "department")}
     numbers = _unused_tracking_numbers(len(fresh), now)
     version, policy = active_policy()
-    histories = BatchHistory([item.data for _key, item in fresh], policy, now)
+    batch_data = [item.data for _key, item in fresh]
+    histories = BatchHistory(batch_data, policy, now)
     by_id = by.pk if by is not None else None
     rows, events, results = [], [], []
-    for (key, item), number in zip(fresh, numbers, strict=True):
+    suggestions = suggestions_for([item.data.text for _key, item in fresh])
+    for (key, item), number, suggestion in zip(fresh, numbers, suggestions, strict=True):
         data = item.data
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
         assessed = assess(facts_of(data), histories.next(data), policy)
-        values = risk_values(assessed)
+        values = risk_values(assessed, suggestion=suggestion)
         rows.append((*(getattr(data, name) for name in _RECORD_FIELDS), data.received_at or now, number,
                      owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
                      *(values[name] for name in RISK_FIELDS)))
@@ -182,7 +193,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                              "department": department_id, "origin": origin, "row": item.row,
                              "risk_level": assessed.risk_level.value,
                              "policy": f"{version.name} {version.version}"}))
-        results.append((key, assessed))
+        results.append((key, assessed, suggestion_record(suggestion)))
     try:
         with transaction.atomic():
             insert_rows(Complaint, _BATCH_COLUMNS, rows)
@@ -193,7 +204,11 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             insert_rows(RiskAssessment, _ASSESSMENT_COLUMNS, (
                 (ids[key], version.pk, r.risk_level.value, r.severity_grade, r.priority.value, r.emergency,
                  r.complaint_type, r.complaint_subtype, r.defect_grade.value if r.defect_grade else "",
-                 list(r.factors), [e.as_dict() for e in r.reasons], "intake", now) for key, r in results))
+                 list(r.factors), [e.as_dict() for e in r.reasons], model, "intake", now)
+                for key, r, model in results))
+        reassess_neighbours_of_batch(set(ids.values()), lots={d.lot for d in batch_data if d.lot},
+                                     customers={d.phone for d in batch_data if d.phone}, now=now, by=by,
+                                     policy=(version, policy))
     except IntegrityError:
         # Another import of the same rows (or a tracking-number clash) won the race: fall back to
         # storing one at a time so each row is either stored once or counted as a duplicate.

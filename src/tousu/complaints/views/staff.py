@@ -10,12 +10,13 @@ from django.views.decorators.http import require_POST
 
 from tousu.accounts.models import Department
 from tousu.accounts.roles import Capability
+from tousu.assessments.actions import override_risk
 from tousu.complaints.access import AccessDenied, access_complaint, mask_email, mask_phone, visible_complaints
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.contacts import log_contact
 from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Channel, Source, Status
-from tousu.complaints.forms import AgentComplaintForm, AttachmentForm, ContactForm
+from tousu.complaints.forms import AgentComplaintForm, AttachmentForm, ContactForm, RiskOverrideForm
 from tousu.complaints.validation import IntakeError
 
 PAGE_SIZE = 50
@@ -86,6 +87,9 @@ def complaint_detail(request: HttpRequest, tracking_number: str) -> HttpResponse
         "may_handle": request.user.can(Capability.HANDLE),
         "attachment_form": AttachmentForm(),
         "contact_form": ContactForm(),
+        "may_override": request.user.can(Capability.OVERRIDE_RISK),
+        "override_form": RiskOverrideForm(initial={"level": complaint.risk_level}),
+        "overrides": complaint.risk_overrides.select_related("by", "assessment"),
     }
     return render(request, "complaints/detail.html", context)
 
@@ -128,6 +132,27 @@ def contact_add(request: HttpRequest, tracking_number: str) -> HttpResponse:
     else:
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+
+
+@login_required
+@require_POST
+def risk_override(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    complaint = _access_for_write(request, tracking_number)
+    form = RiskOverrideForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+    try:
+        override_risk(complaint, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
+                      by=request.user, now=timezone.now())
+    except AccessDenied:
+        raise PermissionDenied(_("your role may not do this")) from None
+    except IntakeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Risk level overridden."))
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
 
 

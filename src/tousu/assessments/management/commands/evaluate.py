@@ -23,11 +23,14 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"csv: {path} does not exist")
         if what == "type":
-            from tousu.assessments.learning import evaluate_type
+            from tousu.risk.learning import TrainingError, evaluate_type
 
             if not model:
                 raise CommandError("--model: the directory written by `tousu train type`")
-            metrics = evaluate_type(path, Path(model))
+            try:
+                metrics = evaluate_type(path, Path(model))
+            except (TrainingError, FileNotFoundError) as exc:
+                raise CommandError(str(exc)) from None
         else:
             metrics = self._risk(path, policy)
         if json:

@@ -1,0 +1,80 @@
+from datetime import datetime
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema, Status
+
+from tousu.assessments.actions import override_risk
+from tousu.complaints.access import access_complaint
+from tousu.complaints.schemas import ErrorOut
+
+router = Router(tags=["risk"])
+
+
+class OverrideIn(Schema):
+    level: str
+    reason: str
+
+
+class OverrideOut(Schema):
+    level: str
+    assessed_level: str
+    reason: str
+    by: str
+    at: datetime
+
+    @staticmethod
+    def resolve_by(obj) -> str:
+        return obj.by.username
+
+    @staticmethod
+    def resolve_assessed_level(obj) -> str:
+        return obj.assessment.risk_level
+
+
+class AssessmentOut(Schema):
+    risk_level: str
+    severity_grade: int
+    priority: str
+    emergency: bool
+    complaint_type: str
+    defect_grade: str
+    factors: list[str]
+    reasons: list[dict]
+    suggestion: dict
+    policy: str
+    trigger: str
+    assessed_at: datetime
+
+    @staticmethod
+    def resolve_policy(obj) -> str:
+        return f"{obj.policy_version.name} {obj.policy_version.version}"
+
+
+class RiskOut(Schema):
+    risk_level: str
+    assessed_level: str
+    possible_high_risk: bool
+    assessments: list[AssessmentOut]
+    overrides: list[OverrideOut]
+
+
+@router.get("/complaints/{tracking_number}/risk", response={200: RiskOut, 404: ErrorOut})
+def get_risk(request: HttpRequest, tracking_number: str):
+    """Every assessment (newest first, with its policy version and reasons) and every override."""
+    complaint = access_complaint(request.auth, tracking_number)
+    return {
+        "risk_level": complaint.risk_level, "assessed_level": complaint.assessed_level,
+        "possible_high_risk": complaint.possible_high_risk,
+        "assessments": complaint.assessments.select_related("policy_version").order_by("-assessed_at", "-id"),
+        "overrides": complaint.risk_overrides.select_related("by", "assessment").order_by("-at", "-id"),
+    }
+
+
+@router.post("/complaints/{tracking_number}/risk-override",
+             response={201: OverrideOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def post_override(request: HttpRequest, tracking_number: str, payload: OverrideIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    override = override_risk(complaint, level=payload.level, reason=payload.reason, by=request.auth,
+                             now=timezone.now())
+    return Status(201, override)

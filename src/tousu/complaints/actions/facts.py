@@ -1,0 +1,53 @@
+"""Correcting or completing a complaint's facts after intake (lot quantities, product, amount …)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tousu.accounts.models import User
+from tousu.assessments.actions import assess_complaint, reassess_related
+from tousu.complaints.choices import EventKind
+from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.validation import FieldError, IntakeError, validate_intake
+
+# The original text, channel and time of receipt are the record of what arrived and never change.
+EDITABLE_FIELDS = ("customer_name", "phone", "email", "customer_level", "company", "demand", "product",
+                   "order_no", "lot", "quantity_delivered", "quantity_defective", "region", "amount")
+_IMMUTABLE = ("text", "channel", "received_at")
+
+
+def change_facts(complaint: Complaint, changes: dict[str, Any], *, by: User, now: datetime) -> dict[str, list]:
+    """Validate the changed fields with the intake rules, store them with a before/after event, and
+    re-assess this complaint and the open complaints whose assessment reads these facts."""
+    errors = [FieldError(name, _("this field cannot be changed after intake")) for name in changes
+              if name in _IMMUTABLE]
+    errors += [FieldError(name, _("unknown field")) for name in changes
+               if name not in EDITABLE_FIELDS and name not in _IMMUTABLE]
+    if errors:
+        raise IntakeError(errors)
+    current = {name: getattr(complaint, name) for name in (*EDITABLE_FIELDS, *_IMMUTABLE)}
+    current["received_at"] = None  # already accepted at intake; not re-checked against `now`
+    validated = validate_intake({**current, **changes}, now=now)
+    diff = {}
+    for name in changes:
+        before, after = getattr(complaint, name), getattr(validated, name)
+        if before != after:
+            diff[name] = [_plain(before), _plain(after)]
+    if not diff:
+        return {}
+    with transaction.atomic():
+        for name in diff:
+            setattr(complaint, name, getattr(validated, name))
+        complaint.updated_at = now
+        complaint.save(update_fields=[*diff, "updated_at"])
+        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.FIELDS_CHANGED, actor=by, at=now,
+                                      data={"changes": diff})
+        assess_complaint(complaint, now=now, trigger="facts_changed", by=by, only_if_changed=True)
+        reassess_related(complaint, now=now, by=by)
+    return diff
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, bool)) else str(value)
