@@ -1,9 +1,10 @@
 """Assessing and overriding: the only places a complaint's risk fields change (R-RA-6, R-RA-7)."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
@@ -18,6 +19,7 @@ from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.risk import Assessment, Facts, History, Policy, assess
 from tousu.risk.learning import Suggestion
+from tousu.risk.neighbours import lot_crossed, repeat_crossed, same_problem_crossed, scope_crossed
 
 RISK_FIELDS = ("risk_level", "assessed_level", "severity_grade", "priority", "emergency", "complaint_type",
                "defect_grade", "possible_high_risk")
@@ -97,65 +99,109 @@ def _outcome(row: RiskAssessment) -> tuple:
 OPEN_EXCLUDED = ("closed", "archived")
 
 
-def related_open_complaints(complaint: Complaint, policy: Policy) -> dict[str, list[Complaint]]:
-    """Open complaints whose assessment reads facts this complaint just changed: the same lot's totals
-    (defect rate), the same customer's repeats, the same product's problems this month."""
-    others = Complaint.objects.exclude(pk=complaint.pk).exclude(status__in=OPEN_EXCLUDED)
-    related: dict[str, list[Complaint]] = {}
+def _open_others(complaint: Complaint):
+    return Complaint.objects.exclude(pk=complaint.pk).exclude(status__in=OPEN_EXCLUDED)
+
+
+def lot_totals(lot: str) -> tuple[int | None, int | None]:
+    totals = Complaint.objects.filter(lot=lot).aggregate(delivered=Sum("quantity_delivered"),
+                                                         defective=Sum("quantity_defective"))
+    return totals["delivered"], totals["defective"]
+
+
+def _minus(total: int | None, part: int | None) -> int | None:
+    return None if total is None else total - (part or 0)
+
+
+def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
+                       quantities_before: tuple[int | None, int | None] | None = None) -> dict[str, Any]:
+    """Querysets of open neighbours whose assessment this complaint's arrival (or change) may have
+    changed: only groups where a count or rate crossed a policy threshold. `quantities_before` is the
+    complaint's own (delivered, defective) before a correction; by default it was not there at all."""
+    groups: dict[str, Any] = {}
+    others = _open_others(complaint)
     if complaint.lot:
-        related["lot_changed"] = list(others.filter(lot=complaint.lot))
+        after = lot_totals(complaint.lot)
+        own_before = quantities_before or (None, None)
+        before = (_minus(after[0], complaint.quantity_delivered) if after[0] is not None else None,
+                  _minus(after[1], complaint.quantity_defective) if after[1] is not None else None)
+        before = (before[0] + (own_before[0] or 0) if before[0] is not None else own_before[0],
+                  before[1] + (own_before[1] or 0) if before[1] is not None else own_before[1])
+        if lot_crossed(rules, before, after):
+            groups["lot_changed"] = others.filter(lot=complaint.lot)
+    if quantities_before is not None:
+        return groups  # a correction of facts adds no complaint to any count
     customer = Q()
     if complaint.phone:
         customer |= Q(phone=complaint.phone)
     if complaint.email:
         customer |= Q(email=complaint.email)
     if customer:
-        since = complaint.received_at - timedelta(days=policy.repetition.window_days)
-        related["repeat"] = list(others.filter(customer, received_at__gte=since))
-    if complaint.product and complaint.complaint_type:
-        related["same_problem"] = list(others.filter(
-            product=complaint.product, complaint_type=complaint.complaint_type,
-            received_at__gte=month_start(complaint.received_at)))
-    return related
+        mine = Complaint.objects.filter(customer, received_at__gte=now - timedelta(days=rules.repetition.window_days))
+        size = mine.count()
+        if repeat_crossed(rules, size - 1, size):
+            groups["repeat"] = others.filter(customer, received_at__gte=now - timedelta(days=rules.repetition.window_days))
+    same_thing = Q()
+    if complaint.lot:
+        same_thing |= Q(lot=complaint.lot)
+    if complaint.product:
+        same_thing |= Q(product=complaint.product)
+    if same_thing:
+        since = now - timedelta(days=rules.scope.window_days)
+        size = Complaint.objects.filter(same_thing, received_at__gte=since).count()
+        if scope_crossed(rules, size - 1, size):
+            groups["similar"] = others.filter(same_thing, received_at__gte=since)
+    if complaint.product and complaint.complaint_type and rules.manufacturing is not None:
+        month = Complaint.objects.filter(product=complaint.product, complaint_type=complaint.complaint_type,
+                                         received_at__gte=month_start(complaint.received_at))
+        size = month.count()
+        if same_problem_crossed(rules, size - 1, size):
+            groups["same_problem"] = others.filter(product=complaint.product, complaint_type=complaint.complaint_type,
+                                                   received_at__gte=month_start(complaint.received_at))
+    return groups
 
 
-def reassess_related(complaint: Complaint, *, now: datetime, by: User | None = None,
-                     policy: tuple[PolicyVersion, Policy] | None = None) -> list[RiskAssessment]:
-    """Re-assess the neighbours of a new or changed complaint; store only the results that differ."""
-    version, rules = policy or active_policy()
-    seen: set[int] = set()
+def _reassess_groups(groups: dict[str, Any], *, now: datetime, by: User | None,
+                     policy: tuple[PolicyVersion, Policy], skip: set[int] = frozenset()) -> list[RiskAssessment]:
+    seen: set[int] = set(skip)
     changed = []
-    for trigger, complaints in related_open_complaints(complaint, rules).items():
-        for other in complaints:
+    for trigger, complaints in groups.items():
+        for other in complaints.iterator():
             if other.pk in seen:
                 continue
             seen.add(other.pk)
-            row = assess_complaint(other, now=now, trigger=trigger, by=by, policy=(version, rules),
-                                   only_if_changed=True)
+            row = assess_complaint(other, now=now, trigger=trigger, by=by, policy=policy, only_if_changed=True)
             if row is not None:
                 changed.append(row)
     return changed
 
 
-def reassess_neighbours_of_batch(batch_ids: set[int], *, lots: set[str], customers: set[str], now: datetime,
-                                 by: User | None, policy: tuple[PolicyVersion, Policy]) -> list[RiskAssessment]:
-    """After an import: complaints stored before it whose lot totals or repeat count the batch changed.
-    (Rows inside the batch were assessed with running totals already.)"""
-    if not lots and not customers:
-        return []
+def reassess_related(complaint: Complaint, *, now: datetime, by: User | None = None,
+                     policy: tuple[PolicyVersion, Policy] | None = None,
+                     quantities_before: tuple[int | None, int | None] | None = None) -> list[RiskAssessment]:
+    """Re-assess the open neighbours of a new or changed complaint where a threshold was crossed; store
+    only the results that differ."""
+    version, rules = policy or active_policy()
+    groups = crossed_neighbours(complaint, rules, now=now, quantities_before=quantities_before)
+    return _reassess_groups(groups, now=now, by=by, policy=(version, rules))
+
+
+def reassess_after_batch(*, lots: dict[str, tuple[tuple, tuple]], phones: dict[str, tuple[int, int]],
+                         now: datetime, by: User | None, policy: tuple[PolicyVersion, Policy]) -> list[RiskAssessment]:
+    """After an import: lots whose defect rate and customers whose repeat count crossed a threshold
+    between the start and the end of the batch get their open complaints (stored before the batch or
+    early in it) re-assessed."""
     _version, rules = policy
-    since = now - timedelta(days=rules.repetition.window_days)
-    neighbours = (Complaint.objects.exclude(status__in=OPEN_EXCLUDED)
-                  .filter(Q(lot__in=lots) | Q(phone__in=customers, received_at__gte=since)))
-    changed = []
-    for other in neighbours.iterator():
-        if other.pk in batch_ids:
-            continue
-        trigger = "lot_changed" if other.lot in lots else "repeat"
-        row = assess_complaint(other, now=now, trigger=trigger, by=by, policy=policy, only_if_changed=True)
-        if row is not None:
-            changed.append(row)
-    return changed
+    crossed_lots = [lot for lot, (before, after) in lots.items() if lot_crossed(rules, before, after)]
+    crossed_phones = [phone for phone, (before, after) in phones.items() if repeat_crossed(rules, before, after)]
+    groups: dict[str, Any] = {}
+    open_complaints = Complaint.objects.exclude(status__in=OPEN_EXCLUDED)
+    if crossed_lots:
+        groups["lot_changed"] = open_complaints.filter(lot__in=crossed_lots)
+    if crossed_phones:
+        since = now - timedelta(days=rules.repetition.window_days)
+        groups["repeat"] = open_complaints.filter(phone__in=crossed_phones, received_at__gte=since)
+    return _reassess_groups(groups, now=now, by=by, policy=policy)
 
 
 def override_risk(complaint: Complaint, *, level: str, reason: str, by: User, now: datetime) -> RiskOverride:

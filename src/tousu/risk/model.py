@@ -1,6 +1,6 @@
 """The plain data the assessment reads and writes. No Django here."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -76,9 +76,9 @@ class Evidence:
     value: float | None = None
 
     def as_dict(self) -> dict:
-        data = asdict(self)
-        data["matches"] = [{"word": w, "position": p} for w, p in self.matches]
-        return data
+        # Written out: dataclasses.asdict deep-copies recursively and was a tenth of import time.
+        return {"factor": self.factor, "rule": self.rule, "detail": self.detail,
+                "matches": [{"word": w, "position": p} for w, p in self.matches], "value": self.value}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from tousu.assessments.actions import (
     RISK_FIELDS,
     assess_complaint,
     facts_of,
-    reassess_neighbours_of_batch,
+    reassess_after_batch,
     reassess_related,
     risk_values,
 )
@@ -206,9 +206,8 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                  r.complaint_type, r.complaint_subtype, r.defect_grade.value if r.defect_grade else "",
                  list(r.factors), [e.as_dict() for e in r.reasons], model, "intake", now)
                 for key, r, model in results))
-        reassess_neighbours_of_batch(set(ids.values()), lots={d.lot for d in batch_data if d.lot},
-                                     customers={d.phone for d in batch_data if d.phone}, now=now, by=by,
-                                     policy=(version, policy))
+        reassess_after_batch(lots=histories.lot_changes(), phones=histories.phone_changes(), now=now, by=by,
+                             policy=(version, policy))
     except IntegrityError:
         # Another import of the same rows (or a tracking-number clash) won the race: fall back to
         # storing one at a time so each row is either stored once or counted as a duplicate.
@@ -255,6 +254,16 @@ class BatchHistory:
             row["lot"]: [row["delivered"] or 0, row["defective"] or 0]
             for row in Complaint.objects.filter(lot__in=lots).values("lot")
             .annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))} if lots else {}
+        self._phones_at_start = dict(self._phones)
+        self._lots_at_start = {lot: tuple(totals) for lot, totals in self._lots.items()}
+
+    def lot_changes(self) -> dict[str, tuple[tuple, tuple]]:
+        """(delivered, defective) of each lot this batch touched, at its start and at its end."""
+        return {lot: (self._lots_at_start.get(lot, (0, 0)), tuple(totals)) for lot, totals in self._lots.items()}
+
+    def phone_changes(self) -> dict[str, tuple[int, int]]:
+        """Complaints of each customer in the repeat window, at the start and at the end of the batch."""
+        return {phone: (self._phones_at_start.get(phone, 0), n) for phone, n in self._phones.items()}
 
     def next(self, data: IntakeData) -> History:
         earlier = 0
