@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tousu.accounts",
     "tousu.complaints",
     "tousu.assessments",
+    "tousu.workflow",
 ]
 
 MIDDLEWARE = [

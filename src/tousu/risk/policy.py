@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from tousu.timeline.rules import DeadlinePolicy, Unit
 from tousu.risk.model import DefectGrade, Level
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
@@ -146,7 +147,7 @@ class Policy(_Strict):
     language: LanguagePolicy = LanguagePolicy()
     types: list[TypeRule] = []
     manufacturing: ManufacturingPolicy | None = None
-    deadlines: dict[str, Any] = {}
+    deadlines: DeadlinePolicy = DeadlinePolicy()
 
     _engine: Any = PrivateAttr(default=None)
 
@@ -171,7 +172,13 @@ class Policy(_Strict):
 
 # ---- loading -------------------------------------------------------------------------------------
 
+_DURATION_KEYS = frozenset(unit.value for unit in Unit)
+
+
 def _merge(base: Any, override: Any) -> Any:
+    if (isinstance(base, dict) and isinstance(override, dict) and override and set(override) <= _DURATION_KEYS
+            and set(base) <= _DURATION_KEYS):
+        return override  # a duration ({working_days: 5}) is replaced whole, never mixed with another unit
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for key, value in override.items():

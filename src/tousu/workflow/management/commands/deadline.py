@@ -1,0 +1,49 @@
+import sys
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tousu.risk import PolicyError, load_policy
+from tousu.timeline import SHANGHAI, WorkCalendar
+from tousu.timeline.rules import Duration, due_at
+
+
+class Command(BaseCommand):
+    help = ("Print a due date-time (ISO 8601, Asia/Shanghai) on the mainland-China working calendar, e.g. "
+            "`tousu deadline 2026-09-30T10:00 --working-days 5`.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("start", help="ISO date-time; without an offset it is read as Asia/Shanghai")
+        unit = parser.add_mutually_exclusive_group(required=True)
+        unit.add_argument("--working-days", type=int)
+        unit.add_argument("--working-hours", type=float)
+        unit.add_argument("--hours", type=float)
+        unit.add_argument("--days", type=int)
+        unit.add_argument("--months", type=int)
+        parser.add_argument("--policy", help="take company holidays and business hours from this policy")
+
+    def handle(self, *args, start: str, policy: str | None, **options):
+        try:
+            moment = datetime.fromisoformat(start)
+        except ValueError:
+            raise CommandError(f"start: {start!r} is not an ISO 8601 date-time (e.g. 2026-09-30T10:00)") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SHANGHAI)
+        amounts = {unit: options[unit] for unit in ("working_days", "working_hours", "hours", "days", "months")
+                   if options.get(unit) is not None}
+        try:
+            duration = Duration(**amounts)
+        except ValueError as exc:
+            raise CommandError(f"{next(iter(amounts)).replace('_', '-')}: must be greater than 0") from exc
+        calendar = WorkCalendar()
+        if policy:
+            try:
+                calendar = load_policy(policy).deadlines.calendar.build()
+            except PolicyError as exc:
+                raise CommandError(str(exc)) from None
+        due = due_at(moment, duration, calendar)
+        for year in sorted({moment.astimezone(SHANGHAI).year, due.year}):
+            if calendar.is_provisional(year):
+                sys.stderr.write(f"provisional: {year} has no official holiday schedule yet; "
+                                 "make-up working days are not known\n")
+        self.stdout.write(due.astimezone(SHANGHAI).isoformat())
