@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tousu.complaints",
     "tousu.assessments",
     "tousu.workflow",
+    "tousu.notify",
 ]
 
 MIDDLEWARE = [
@@ -102,7 +103,9 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("TEST", {"NAME": None})
+    # A file, not memory: concurrent-worker tests need SQLite's real locking (busy timeout, WAL), which
+    # the shared in-memory database does not have.
+    DATABASES["default"].setdefault("TEST", {"NAME": str(DATA_DIR / "test.sqlite3")})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -146,6 +149,21 @@ TOUSU_PUBLIC_LOOKUP_LIMIT = env_int("TOUSU_PUBLIC_LOOKUP_LIMIT", 20)
 TOUSU_PUBLIC_WINDOW_SECONDS = env_int("TOUSU_PUBLIC_WINDOW_SECONDS", 600)
 # Number of reverse proxies in front of Tousu whose X-Forwarded-For entries are trusted.
 TOUSU_TRUSTED_PROXIES = env_int("TOUSU_TRUSTED_PROXIES", 0)
+
+# Notifications (R-WF-9): a claimed delivery that has not finished after this long is tried again.
+TOUSU_NOTIFY_CLAIM_SECONDS = env_int("TOUSU_NOTIFY_CLAIM_SECONDS", 300)
+TOUSU_NOTIFY_TIMEOUT_SECONDS = env_int("TOUSU_NOTIFY_TIMEOUT_SECONDS", 10)
+# Public address of this Tousu (for links in emails and surveys), e.g. https://tousu.example.com
+TOUSU_BASE_URL = env_str("TOUSU_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST = env_str("TOUSU_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("TOUSU_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("TOUSU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("TOUSU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("TOUSU_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("TOUSU_EMAIL_FROM", "tousu@localhost")
+# Without a mail server configured, mail goes to the console (development).
+EMAIL_BACKEND = env_str("TOUSU_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+                        if env_str("TOUSU_EMAIL_HOST", "") else "django.core.mail.backends.console.EmailBackend")
 
 REDIS_URL = env_str("REDIS_URL", "")
 HUEY_IMMEDIATE = env_bool("TOUSU_QUEUE_IMMEDIATE", False)

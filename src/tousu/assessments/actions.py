@@ -88,7 +88,20 @@ def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: U
             complaint=complaint, kind=EventKind.ASSESSED, actor=by, at=now,
             data={"trigger": trigger, "policy": f"{version.name} {version.version}", "before": before,
                   "after": values, "factors": list(result.factors)})
+        if trigger != "intake":
+            _level_changed(complaint, before, now=now)
     return row
+
+
+def _level_changed(complaint: Complaint, before: dict, *, now: datetime) -> None:
+    """A new level or emergency flag changes the running time limits; a new emergency proposes the plan."""
+    from tousu.workflow.actions.deadlines import recompute_for_level
+    from tousu.workflow.actions.emergency import propose_emergency
+
+    if (before.get("risk_level"), before.get("emergency")) != (complaint.risk_level, complaint.emergency):
+        recompute_for_level(complaint, now=now)
+    if complaint.emergency and not before.get("emergency") and complaint.status not in OPEN_EXCLUDED:
+        propose_emergency(complaint, now=now)
 
 
 def _outcome(row: RiskAssessment) -> tuple:
@@ -226,4 +239,5 @@ def override_risk(complaint: Complaint, *, level: str, reason: str, by: User, no
         ComplaintEvent.objects.create(
             complaint=complaint, kind=EventKind.RISK_OVERRIDDEN, actor=by, at=now, note=override.reason,
             data={"before": before, "after": level, "assessed_level": assessment.risk_level})
+        _level_changed(complaint, {"risk_level": before, "emergency": complaint.emergency}, now=now)
     return override

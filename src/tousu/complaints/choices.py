@@ -56,6 +56,17 @@ class EventKind(models.TextChoices):
     PUBLIC_VIEWED = "public_viewed", _("Looked up by the customer")
     ASSESSED = "assessed", _("Risk assessed")
     RISK_OVERRIDDEN = "risk_overridden", _("Risk level overridden")
+    PAUSED = "paused", _("Waiting for the customer")
+    RESUMED = "resumed", _("Clock resumed")
+    DEADLINE_WARNING = "deadline_warning", _("Deadline warning")
+    ESCALATED = "escalated", _("Escalated")
+    DEADLINE_EXTENDED = "deadline_extended", _("Deadline extended")
+    SOLUTION_PROPOSED = "solution_proposed", _("Solution proposed")
+    APPROVAL = "approval", _("Approval decision")
+    ROOT_CAUSE = "root_cause", _("Root cause recorded")
+    EMERGENCY = "emergency", _("Emergency plan")
+    SURVEY_SENT = "survey_sent", _("Satisfaction survey sent")
+    SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
 
 
 class Source(models.TextChoices):

@@ -40,6 +40,9 @@ class Complaint(models.Model):
     possible_high_risk = models.BooleanField(_("possible high risk (model)"), default=False)
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    # Waiting for the customer (documents, an answer): the stage clocks stand still since then.
+    waiting_since = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("department"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="complaints",

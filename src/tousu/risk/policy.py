@@ -19,8 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from tousu.timeline.rules import DeadlinePolicy, Unit
 from tousu.risk.model import DefectGrade, Level
+from tousu.timeline.rules import DeadlinePolicy, Unit
+from tousu.workflow.chain import WorkflowPolicy
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
 FACTORS = ("impact_scope", "spread", "compliance", "safety", "money", "customer_value", "emotion", "repetition",
@@ -148,6 +149,7 @@ class Policy(_Strict):
     types: list[TypeRule] = []
     manufacturing: ManufacturingPolicy | None = None
     deadlines: DeadlinePolicy = DeadlinePolicy()
+    workflow: WorkflowPolicy = WorkflowPolicy()
 
     _engine: Any = PrivateAttr(default=None)
 

@@ -22,8 +22,9 @@ def make_department(code: str = "", name: str = "") -> Department:
 
 def make_user(role: str = Role.AGENT, *, department: Department | None = None, username: str = "",
               password: str = "pw-for-tests") -> User:
-    user = User.objects.create_user(username=username or f"{role}{next(_sequence)}", password=password,
-                                    role=role, department=department)
+    username = username or f"{role}{next(_sequence)}"
+    user = User.objects.create_user(username=username, password=password, role=role, department=department,
+                                    email=f"{username}@example.com")
     if role == Role.ADMIN:
         user.is_staff = user.is_superuser = True
         user.save()

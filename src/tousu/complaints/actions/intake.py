@@ -36,6 +36,9 @@ from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows
 from tousu.risk import History, Policy, assess
+from tousu.workflow.actions.emergency import propose_emergency
+from tousu.workflow.intake import after_intake, intake_deadline_rows
+from tousu.workflow.models import Deadline
 
 _RECORD_FIELDS = (
     "customer_name", "phone", "email", "customer_level", "company", "channel", "text", "demand",
@@ -111,6 +114,7 @@ def record_complaint(data: IntakeData, *, by: User | None, source: str, now: dat
         # Assessed before the transaction commits: no complaint is ever shown without its risk.
         assess_complaint(complaint, now=now, trigger="intake", by=by)
         reassess_related(complaint, now=now, by=by)
+        after_intake(complaint, now=now)
         for upload in attachments:
             add_attachment(complaint, upload, by=by, now=now)
     return complaint
@@ -152,6 +156,8 @@ _ASSESSMENT_COLUMNS = ("complaint", "policy_version", "risk_level", "severity_gr
                        "complaint_type", "complaint_subtype", "defect_grade", "factors", "reasons", "suggestion",
                        "trigger", "assessed_at")
 _EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
+_DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "warn_at", "next_escalation_at",
+                     "paused_seconds", "escalation_level", "extension_reason", "sweep_token")
 
 
 def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
@@ -177,7 +183,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     batch_data = [item.data for _key, item in fresh]
     histories = BatchHistory(batch_data, policy, now)
     by_id = by.pk if by is not None else None
-    rows, events, results = [], [], []
+    rows, events, results, clocks = [], [], [], []
     suggestions = suggestions_for([item.data.text for _key, item in fresh])
     for (key, item), number, suggestion in zip(fresh, numbers, suggestions, strict=True):
         data = item.data
@@ -194,6 +200,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                              "risk_level": assessed.risk_level.value,
                              "policy": f"{version.name} {version.version}"}))
         results.append((key, assessed, suggestion_record(suggestion)))
+        clocks.append((key, data.received_at or now, values["risk_level"], values["emergency"], data.channel))
     try:
         with transaction.atomic():
             insert_rows(Complaint, _BATCH_COLUMNS, rows)
@@ -206,6 +213,10 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                  r.complaint_type, r.complaint_subtype, r.defect_grade.value if r.defect_grade else "",
                  list(r.factors), [e.as_dict() for e in r.reasons], model, "intake", now)
                 for key, r, model in results))
+            insert_rows(Deadline, _DEADLINE_COLUMNS, intake_deadline_rows(
+                ((ids[key], received, level, emergency, channel) for key, received, level, emergency, channel in clocks)))
+            for complaint in Complaint.objects.filter(pk__in=[ids[key] for key, r, _m in results if r.emergency]):
+                propose_emergency(complaint, now=now)
         reassess_after_batch(lots=histories.lot_changes(), phones=histories.phone_changes(), now=now, by=by,
                              policy=(version, policy))
     except IntegrityError:

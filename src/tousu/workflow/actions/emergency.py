@@ -1,0 +1,128 @@
+"""R-WF-7: the assessment's emergency flag proposes a plan; the emergency-team leader confirms (or
+declines) it; a team by role, linked complaints, a log of actions and progress reports, a closing review.
+The leaders are told at once: the golden period for acknowledging is two hours."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tousu.accounts.models import User
+from tousu.accounts.roles import Capability
+from tousu.complaints.access import AccessDenied
+from tousu.complaints.choices import EventKind
+from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.validation import FieldError, IntakeError
+from tousu.notify.outbox import enqueue
+from tousu.workflow.actions.people import leaders
+from tousu.workflow.models import EmergencyLog, EmergencyMember, EmergencyPlan
+
+GOLDEN_PERIOD = timedelta(hours=2)
+State = EmergencyPlan.State
+
+
+def propose_emergency(complaint: Complaint, *, now: datetime, reasons: Sequence[str] = ()) -> EmergencyPlan | None:
+    """Called at intake when the assessment says emergency; one open plan per complaint."""
+    if complaint.emergency_plans.exclude(state__in=[State.DECLINED, State.CLOSED]).exists():
+        return None
+    with transaction.atomic():
+        plan = EmergencyPlan.objects.create(title=f"{complaint.tracking_number} {complaint.text[:60]}",
+                                            proposed_at=now, golden_due_at=now + GOLDEN_PERIOD)
+        plan.complaints.add(complaint)
+        EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, at=now,
+                                    text=_("proposed by the risk assessment: %(reasons)s")
+                                    % {"reasons": ", ".join(reasons) or "emergency"})
+        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, at=now,
+                                      data={"plan": plan.pk, "state": State.PROPOSED})
+        enqueue(key=f"emergency:{plan.pk}", kind="emergency", complaint=complaint, now=now, recipients=leaders(),
+                subject=_("Emergency proposed: %(number)s — confirm within 2 hours")
+                % {"number": complaint.tracking_number},
+                body=complaint.text[:500])
+    return plan
+
+
+def _lead(by: User) -> None:
+    if not by.can(Capability.LEAD_EMERGENCY):
+        raise AccessDenied("only the emergency-team leader may do this")
+
+
+def _state_change(plan: EmergencyPlan, *, to: str, by: User, now: datetime, text: str, **values) -> None:
+    if not EmergencyPlan.objects.filter(pk=plan.pk, state=plan.state).update(state=to, **values):
+        raise IntakeError([FieldError("state", _("the plan was changed meanwhile; reload it"))])
+    plan.state = to
+    for name, value in values.items():
+        setattr(plan, name, value)
+    EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, by=by, at=now, text=text)
+    for complaint in plan.complaints.all():
+        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, actor=by, at=now, note=text,
+                                      data={"plan": plan.pk, "state": to})
+
+
+def activate(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[tuple[User, str]] = ()) -> EmergencyPlan:
+    _lead(by)
+    if plan.state != State.PROPOSED:
+        raise IntakeError([FieldError("state", _("only a proposed plan can be activated"))])
+    roles = set(EmergencyMember.TeamRole.values)
+    bad = [role for _user, role in team if role not in roles]
+    if bad:
+        raise IntakeError([FieldError("team", _("unknown team role %(role)s") % {"role": bad[0]})])
+    with transaction.atomic():
+        _state_change(plan, to=State.ACTIVE, by=by, now=now, text=_("activated"), activated_at=now, activated_by=by)
+        members = [(by, EmergencyMember.TeamRole.LEADER), *team]
+        EmergencyMember.objects.bulk_create([EmergencyMember(plan=plan, user=u, team_role=r) for u, r in members],
+                                            ignore_conflicts=True)
+        enqueue(key=f"emergency-active:{plan.pk}", kind="emergency", now=now,
+                recipients=[u for u, _r in members], complaint=plan.complaints.first(),
+                subject=_("Emergency plan activated: %(title)s") % {"title": plan.title},
+                body=_("You are on the emergency team."))
+    return plan
+
+
+def decline(plan: EmergencyPlan, *, by: User, reason: str, now: datetime) -> EmergencyPlan:
+    _lead(by)
+    if plan.state != State.PROPOSED:
+        raise IntakeError([FieldError("state", _("only a proposed plan can be declined"))])
+    if not reason.strip():
+        raise IntakeError([FieldError("reason", _("say why no emergency plan is needed"))])
+    with transaction.atomic():
+        _state_change(plan, to=State.DECLINED, by=by, now=now, text=reason.strip(), closed_at=now)
+    return plan
+
+
+def report(plan: EmergencyPlan, *, by: User, kind: str, text: str, now: datetime) -> EmergencyLog:
+    """An action taken or a progress report, on the plan's timeline."""
+    if not (by.can(Capability.LEAD_EMERGENCY) or plan.members.filter(user=by).exists()):
+        raise AccessDenied("only the emergency team writes on its timeline")
+    errors = []
+    if kind not in (EmergencyLog.Kind.ACTION, EmergencyLog.Kind.PROGRESS):
+        errors.append(FieldError("kind", _("action or progress")))
+    if not text.strip():
+        errors.append(FieldError("text", _("write what was done or how it stands")))
+    if plan.state != State.ACTIVE:
+        errors.append(FieldError("state", _("the plan is not active")))
+    if errors:
+        raise IntakeError(errors)
+    return EmergencyLog.objects.create(plan=plan, kind=kind, text=text.strip(), by=by, at=now)
+
+
+def link(plan: EmergencyPlan, complaint: Complaint, *, by: User, now: datetime) -> None:
+    _lead(by)
+    with transaction.atomic():
+        plan.complaints.add(complaint)
+        EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.ACTION, by=by, at=now,
+                                    text=_("linked %(number)s") % {"number": complaint.tracking_number})
+        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, actor=by, at=now,
+                                      data={"plan": plan.pk, "state": plan.state, "linked": True})
+
+
+def close_plan(plan: EmergencyPlan, *, by: User, review: str, now: datetime) -> EmergencyPlan:
+    _lead(by)
+    if plan.state != State.ACTIVE:
+        raise IntakeError([FieldError("state", _("only an active plan can be closed"))])
+    if not review.strip():
+        raise IntakeError([FieldError("closing_review", _("write the closing review"))])
+    with transaction.atomic():
+        _state_change(plan, to=State.CLOSED, by=by, now=now, text=_("closed"), closed_at=now,
+                      closing_review=review.strip())
+    return plan

@@ -1,0 +1,74 @@
+"""What the workflow does when a complaint arrives: start its stage clocks, propose the emergency plan,
+and reopen a recently closed complaint of the same customer about the same matter (R-WF-1)."""
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from tousu.complaints.choices import EventKind
+from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.timeline.rules import due_at
+from tousu.workflow.actions.deadlines import rules, start_stages, warn_time
+from tousu.workflow.actions.emergency import propose_emergency
+from tousu.workflow.machine import INTAKE_STAGES
+
+
+def after_intake(complaint: Complaint, *, now: datetime) -> None:
+    start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
+    if complaint.emergency:
+        propose_emergency(complaint, now=now)
+    reopen_same_matter(complaint, now=now)
+
+
+def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str]]) -> Iterator[tuple]:
+    """Rows for `insert_rows(Deadline, …)` for imported complaints: (id, received_at, level, emergency,
+    channel) in, one row per intake stage out; limits looked up once per kind of complaint."""
+    limits, calendar = rules()
+    durations: dict[tuple, tuple] = {}
+    for complaint_id, received_at, level, emergency, channel in complaints:
+        for stage in sorted(INTAKE_STAGES):
+            kind = (stage, level, emergency, channel)
+            if kind not in durations:
+                duration = limits.duration(stage, level=level or "low", emergency=emergency, channel=channel)
+                durations[kind] = (duration, duration.model_dump(exclude_none=True))
+            duration, as_json = durations[kind]
+            due = due_at(received_at, duration, calendar)
+            yield (complaint_id, stage.value, as_json, received_at, due, warn_time(received_at, due, limits), due,
+                   0.0, 0, "", "")
+
+
+def same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
+    """The customer's complaint closed within the policy's window about the same order or product."""
+    limits, _calendar = rules()
+    customer = Q()
+    if complaint.phone:
+        customer |= Q(phone=complaint.phone)
+    if complaint.email:
+        customer |= Q(email=complaint.email)
+    matter = Q()
+    if complaint.order_no:
+        matter |= Q(order_no=complaint.order_no)
+    if complaint.product:
+        matter |= Q(product=complaint.product)
+    if not customer or not matter or not limits.reopen_window_days:
+        return None
+    since = now - timedelta(days=limits.reopen_window_days)
+    return (Complaint.objects.filter(customer).filter(matter).filter(status="closed", closed_at__gte=since)
+            .exclude(pk=complaint.pk).order_by("-closed_at").first())
+
+
+def reopen_same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
+    from tousu.workflow.actions.transitions import reopen
+
+    old = same_matter(complaint, now=now)
+    if old is None:
+        return None
+    reopen(old, by=None, now=now, system=True,
+           reason=_("the customer complained again about the same matter: %(number)s")
+           % {"number": complaint.tracking_number})
+    ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.NOTE, at=now,
+                                  note=_("reopened %(number)s, closed earlier about the same matter")
+                                  % {"number": old.tracking_number}, data={"reopened": old.tracking_number})
+    return old

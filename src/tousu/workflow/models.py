@@ -1,0 +1,255 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tousu.timeline.rules import Stage
+
+STAGE_CHOICES = [
+    (Stage.ACKNOWLEDGE.value, _("Acknowledge")),
+    (Stage.FIRST_RESPONSE.value, _("First response")),
+    (Stage.INVESTIGATION.value, _("Investigation")),
+    (Stage.SOLUTION.value, _("Solution")),
+    (Stage.APPROVAL.value, _("Approval")),
+    (Stage.CUSTOMER_FEEDBACK.value, _("Customer feedback")),
+    (Stage.FOLLOW_UP.value, _("Follow-up")),
+]
+
+
+class Deadline(models.Model):
+    """One stage clock of one complaint (R-WF-3): when it started, when it is due, when it was met;
+    paused while the complaint waits for the customer; warned and escalated by the sweep (R-WF-4)."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines")
+    stage = models.CharField(_("stage"), max_length=20, choices=STAGE_CHOICES)
+    duration = models.JSONField(_("limit"))  # e.g. {"working_days": 5}
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"))
+    warn_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    # While paused: the time that was left, in the limit's own kind of time (seconds).
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_remaining = models.FloatField(null=True, blank=True)
+    paused_seconds = models.FloatField(default=0)  # total pause, for reports
+    warned_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)  # steps taken after the due time
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    extension_reason = models.TextField(blank=True)
+    # Set by the sweep's claiming UPDATE so it can read back exactly the rows it took.
+    sweep_token = models.CharField(max_length=32, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        ordering = ["due_at", "id"]
+        indexes = [
+            # the sweep's two questions: what to warn about, what to escalate
+            models.Index(fields=["warn_at"], condition=models.Q(met_at__isnull=True, warned_at__isnull=True,
+                                                                paused_at__isnull=True), name="deadline_to_warn"),
+            models.Index(fields=["next_escalation_at"], condition=models.Q(met_at__isnull=True, paused_at__isnull=True),
+                         name="deadline_to_escalate"),
+            models.Index(fields=["complaint", "stage"]),
+        ]
+        constraints = [models.UniqueConstraint(fields=["complaint", "stage"], condition=models.Q(met_at__isnull=True),
+                                               name="one_open_clock_per_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.stage} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Escalation(models.Model):
+    deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="escalations")
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField(_("level"))
+    step = models.CharField(_("step"), max_length=20)  # owner, manager, leader
+    recipients = models.JSONField(default=list)  # user ids notified
+    at = models.DateTimeField(_("at"))
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} L{self.level} {self.step}"
+
+
+class Transfer(models.Model):
+    """首问负责: a complaint changes hands only through a recorded transfer with a reason (R-WF-2)."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="transfers")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    to_department = models.ForeignKey("accounts.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} → {self.to_user_id or self.to_department_id}"
+
+
+class Solution(models.Model):
+    """A proposed remedy (R-WF-5) and its approval chain."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="solutions")
+    measures = models.TextField(_("measures"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("carried out by"), on_delete=models.PROTECT,
+                              related_name="+")
+    due_date = models.DateField(_("due date"))
+    expected_effect = models.TextField(_("expected effect"), blank=True)
+    compensation = models.DecimalField(_("compensation amount"), max_digits=12, decimal_places=2, default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed at"))
+
+    class Meta:
+        verbose_name = _("solution")
+        verbose_name_plural = _("solutions")
+        ordering = ["-proposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} ¥{self.compensation} {self.status}"
+
+
+class ApprovalStep(models.Model):
+    solution = models.ForeignKey(Solution, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    role = models.CharField(_("role"), max_length=20)  # who may decide this step
+    decision = models.CharField(_("decision"), max_length=10, choices=Solution.Decision.choices,
+                                default=Solution.Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["solution", "order"]
+        constraints = [models.UniqueConstraint(fields=["solution", "order"], name="approval_step_order")]
+
+    def __str__(self) -> str:
+        return f"{self.solution_id} #{self.order} {self.role} {self.decision}"
+
+
+class RootCause(models.Model):
+    """R-WF-6: cause category, a 5-Why chain, who is responsible, and the evidence."""
+
+    complaint = models.OneToOneField("complaints.Complaint", on_delete=models.CASCADE, related_name="root_cause")
+    category = models.CharField(_("cause category"), max_length=40)
+    whys = models.JSONField(_("5-Why chain"), default=list)
+    responsible_department = models.ForeignKey("accounts.Department", null=True, blank=True,
+                                               on_delete=models.PROTECT, related_name="+")
+    responsible_person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
+    evidence = models.ManyToManyField("complaints.Attachment", blank=True, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("root cause")
+        verbose_name_plural = _("root causes")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.category}"
+
+
+class Survey(models.Model):
+    """R-WF-8: the satisfaction survey sent after closing, answered through a token link without login."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="surveys")
+    token = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.score or '—'}"
+
+
+class EmergencyPlan(models.Model):
+    """R-WF-7: proposed by an assessment's emergency flag, activated by the team leader, closed with a review."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(_("title"), max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PROPOSED)
+    complaints = models.ManyToManyField("complaints.Complaint", related_name="emergency_plans")
+    proposed_at = models.DateTimeField(_("proposed at"))
+    golden_due_at = models.DateTimeField(_("acknowledge by"))  # the 2-hour golden period
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closing_review = models.TextField(_("closing review"), blank=True)
+
+    class Meta:
+        verbose_name = _("emergency plan")
+        verbose_name_plural = _("emergency plans")
+        ordering = ["-proposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EmergencyMember(models.Model):
+    class TeamRole(models.TextChoices):
+        LEADER = "leader", _("Leader")
+        ON_SITE = "on_site", _("On-site handling")
+        LOGISTICS = "logistics", _("Logistics support")
+        RECORDS = "records", _("Records and analysis")
+
+    plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    team_role = models.CharField(_("team role"), max_length=12, choices=TeamRole.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "user", "team_role"], name="emergency_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.user_id} {self.team_role}"
+
+
+class EmergencyLog(models.Model):
+    class Kind(models.TextChoices):
+        ACTION = "action", _("Action")
+        PROGRESS = "progress", _("Progress report")
+        STATE = "state", _("State change")
+
+    plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="log")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,11 @@
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from tousu.workflow.sweep import sweep
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("deadline-sweep")
+def sweep_periodically() -> dict:
+    return sweep(timezone.now())
