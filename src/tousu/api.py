@@ -13,6 +13,7 @@ from tousu.assessments.api import router as risk_router
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.api import router as complaints_router
 from tousu.complaints.validation import IntakeError, describe
+from tousu.workflow.api import router as workflow_router
 
 
 class BearerToken(HttpBearer):
@@ -35,6 +36,7 @@ api = NinjaAPI(
 )
 api.add_router("/", complaints_router)
 api.add_router("/", risk_router)
+api.add_router("/", workflow_router)
 
 
 def _errors(request: HttpRequest, status: int, errors: list[dict[str, str]]):

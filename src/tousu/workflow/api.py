@@ -1,0 +1,358 @@
+"""Workflow endpoints: thin — validate, fetch through the access helper, call an action, return."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+
+from tousu.accounts.models import Department, User
+from tousu.accounts.roles import Capability
+from tousu.complaints.access import access_complaint, visible_complaints
+from tousu.complaints.schemas import ErrorOut
+from tousu.complaints.validation import FieldError, IntakeError
+from tousu.workflow.actions import approvals, deadlines, emergency
+from tousu.workflow.actions.root_cause import record_root_cause
+from tousu.workflow.actions.transfer import transfer
+from tousu.workflow.actions.transitions import perform
+from tousu.workflow.machine import available_actions
+from tousu.workflow.models import EmergencyPlan, Solution
+
+router = Router(tags=["workflow"])
+ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class DeadlineOut(Schema):
+    stage: str
+    limit: dict
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    paused_at: datetime | None
+    overdue: bool
+    escalation_level: int
+    extended_at: datetime | None
+
+
+class StepOut(Schema):
+    order: int
+    role: str
+    decision: str
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str
+
+
+class SolutionOut(Schema):
+    id: int
+    measures: str
+    owner: str
+    due_date: date
+    expected_effect: str
+    compensation: Decimal
+    status: str
+    proposed_by: str
+    proposed_at: datetime
+    steps: list[StepOut]
+
+
+class WorkflowOut(Schema):
+    tracking_number: str
+    status: str
+    waiting_since: datetime | None
+    owner: str | None
+    first_owner: str | None
+    actions: list[str]
+    deadlines: list[DeadlineOut]
+    solutions: list[SolutionOut]
+    root_cause: dict | None
+    emergency_plans: list[dict]
+
+
+def _name(user: User | None) -> str | None:
+    return user.username if user else None
+
+
+def _solution(solution: Solution) -> dict:
+    return {
+        "id": solution.pk, "measures": solution.measures, "owner": solution.owner.username,
+        "due_date": solution.due_date, "expected_effect": solution.expected_effect,
+        "compensation": solution.compensation, "status": solution.status,
+        "proposed_by": solution.proposed_by.username, "proposed_at": solution.proposed_at,
+        "steps": [{"order": s.order, "role": s.role, "decision": s.decision, "decided_by": _name(s.decided_by),
+                   "decided_at": s.decided_at, "reason": s.reason} for s in solution.steps.all()],
+    }
+
+
+def workflow_view(complaint, user: User, now: datetime) -> dict:
+    cause = _root_cause_or_none(complaint)
+    return {
+        "tracking_number": complaint.tracking_number, "status": complaint.status,
+        "waiting_since": complaint.waiting_since, "owner": _name(complaint.owner),
+        "first_owner": _name(complaint.first_owner),
+        "actions": [a.value for a in available_actions(complaint.status, user.role)] if user.can(Capability.HANDLE)
+        else [],
+        "deadlines": [{"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at,
+                       "met_at": d.met_at, "paused_at": d.paused_at,
+                       "overdue": d.met_at is None and d.paused_at is None and d.due_at < now,
+                       "escalation_level": d.escalation_level, "extended_at": d.extended_at}
+                      for d in complaint.deadlines.order_by("started_at", "id")],
+        "solutions": [_solution(s) for s in complaint.solutions.select_related("owner", "proposed_by")
+                      .prefetch_related("steps__decided_by")],
+        "root_cause": None if cause is None else {
+            "category": cause.category, "whys": cause.whys,
+            "responsible_department": cause.responsible_department.code if cause.responsible_department else None,
+            "responsible_person": _name(cause.responsible_person),
+            "evidence": [a.pk for a in cause.evidence.all()]},
+        "emergency_plans": [{"id": p.pk, "state": p.state, "title": p.title} for p in complaint.emergency_plans.all()],
+    }
+
+
+def _root_cause_or_none(complaint):
+    from tousu.workflow.models import RootCause
+
+    try:
+        return complaint.root_cause
+    except RootCause.DoesNotExist:
+        return None
+
+
+@router.get("/complaints/{tracking_number}/workflow", response={200: WorkflowOut, 404: ErrorOut})
+def get_workflow(request: HttpRequest, tracking_number: str):
+    """Status, the actions you may take now, every stage clock, solutions with their approval steps."""
+    complaint = access_complaint(request.auth, tracking_number)
+    return workflow_view(complaint, request.auth, timezone.now())
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+@router.post("/complaints/{tracking_number}/actions/{action}", response={200: WorkflowOut, **ERRORS})
+def post_action(request: HttpRequest, tracking_number: str, action: str, payload: ReasonIn):
+    """acknowledge, start_investigation, carry_out, request_feedback, close, archive, reopen (reason)."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    perform(complaint, action, by=request.auth, now=now, reason=payload.reason)
+    return workflow_view(complaint, request.auth, now)
+
+
+@router.post("/complaints/{tracking_number}/pause", response={200: WorkflowOut, **ERRORS})
+def post_pause(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+    """Wait for the customer: the stage clocks stop until `resume`."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    deadlines.pause(complaint, by=request.auth, reason=payload.reason, now=now)
+    return workflow_view(complaint, request.auth, now)
+
+
+@router.post("/complaints/{tracking_number}/resume", response={200: WorkflowOut, **ERRORS})
+def post_resume(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    deadlines.resume(complaint, by=request.auth, now=now, note=payload.reason)
+    return workflow_view(complaint, request.auth, now)
+
+
+@router.post("/complaints/{tracking_number}/deadlines/{stage}/extend", response={200: DeadlineOut, **ERRORS})
+def post_extend(request: HttpRequest, tracking_number: str, stage: str, payload: ReasonIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    d = deadlines.extend(complaint, stage, by=request.auth, reason=payload.reason, now=now)
+    return {"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at, "met_at": d.met_at,
+            "paused_at": d.paused_at, "overdue": d.due_at < now, "escalation_level": d.escalation_level,
+            "extended_at": d.extended_at}
+
+
+class TransferIn(Schema):
+    to_user: str | None = None  # username
+    to_department: str | None = None  # department code
+    reason: str = ""
+
+
+def _user(username: str | None, field: str) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise IntakeError([FieldError(field, "no such user")])
+    return user
+
+
+@router.post("/complaints/{tracking_number}/transfer", response={200: WorkflowOut, **ERRORS})
+def post_transfer(request: HttpRequest, tracking_number: str, payload: TransferIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    department = None
+    if payload.to_department:
+        department = Department.objects.filter(code=payload.to_department).first()
+        if department is None:
+            raise IntakeError([FieldError("to_department", "no such department")])
+    now = timezone.now()
+    transfer(complaint, by=request.auth, reason=payload.reason, now=now,
+             to_user=_user(payload.to_user, "to_user"), to_department=department)
+    return workflow_view(complaint, request.auth, now)
+
+
+class SolutionIn(Schema):
+    measures: str
+    owner: str  # username of who carries it out
+    due_date: date
+    expected_effect: str = ""
+    compensation: Decimal = Decimal(0)
+
+
+@router.post("/complaints/{tracking_number}/solutions", response={201: SolutionOut, **ERRORS})
+def post_solution(request: HttpRequest, tracking_number: str, payload: SolutionIn):
+    """Propose a solution; it goes up the approval chain the policy sets for its amount and risk."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    data = approvals.SolutionInput(measures=payload.measures, owner=_user(payload.owner, "owner"),
+                                   due_date=payload.due_date, expected_effect=payload.expected_effect,
+                                   compensation=payload.compensation)
+    solution = approvals.propose_solution(complaint, data, by=request.auth, now=timezone.now())
+    return Status(201, _solution(solution))
+
+
+class DecisionIn(Schema):
+    approve: bool
+    reason: str = ""
+
+
+@router.post("/solutions/{solution_id}/decision", response={200: SolutionOut, **ERRORS})
+def post_decision(request: HttpRequest, solution_id: int, payload: DecisionIn):
+    solution = Solution.objects.select_related("complaint").filter(pk=solution_id).first()
+    if solution is None or not visible_complaints(request.auth).filter(pk=solution.complaint_id).exists():
+        raise Http404("no such solution")
+    approvals.decide(solution, by=request.auth, approve=payload.approve, reason=payload.reason, now=timezone.now())
+    return _solution(Solution.objects.get(pk=solution.pk))
+
+
+class RootCauseIn(Schema):
+    category: str
+    whys: list[str]
+    responsible_department: str | None = None
+    responsible_person: str | None = None
+    evidence: list[int] = []
+
+
+@router.put("/complaints/{tracking_number}/root-cause", response={200: dict, **ERRORS})
+def put_root_cause(request: HttpRequest, tracking_number: str, payload: RootCauseIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    department = None
+    if payload.responsible_department:
+        department = Department.objects.filter(code=payload.responsible_department).first()
+        if department is None:
+            raise IntakeError([FieldError("responsible_department", "no such department")])
+    cause = record_root_cause(complaint, by=request.auth, category=payload.category, whys=payload.whys,
+                              now=timezone.now(), responsible_department=department,
+                              responsible_person=_user(payload.responsible_person, "responsible_person"),
+                              evidence_ids=payload.evidence)
+    return {"category": cause.category, "whys": cause.whys, "evidence": [a.pk for a in cause.evidence.all()]}
+
+
+class PlanOut(Schema):
+    id: int
+    title: str
+    state: str
+    proposed_at: datetime
+    golden_due_at: datetime
+    activated_at: datetime | None
+    closed_at: datetime | None
+    closing_review: str
+    complaints: list[str]
+    members: list[dict]
+    log: list[dict]
+
+
+def _plan(plan: EmergencyPlan) -> dict:
+    return {
+        "id": plan.pk, "title": plan.title, "state": plan.state, "proposed_at": plan.proposed_at,
+        "golden_due_at": plan.golden_due_at, "activated_at": plan.activated_at, "closed_at": plan.closed_at,
+        "closing_review": plan.closing_review,
+        "complaints": [c.tracking_number for c in plan.complaints.all()],
+        "members": [{"user": m.user.username, "role": m.team_role} for m in plan.members.select_related("user")],
+        "log": [{"kind": e.kind, "text": e.text, "by": _name(e.by), "at": e.at}
+                for e in plan.log.select_related("by")],
+    }
+
+
+def _plan_for(user: User, plan_id: int) -> EmergencyPlan:
+    plan = get_object_or_404(EmergencyPlan, pk=plan_id)
+    if not (user.can(Capability.LEAD_EMERGENCY) or plan.members.filter(user=user).exists()
+            or visible_complaints(user).filter(emergency_plans=plan).exists()):
+        raise Http404("no such plan")
+    return plan
+
+
+@router.get("/emergencies", response=list[PlanOut])
+def list_plans(request: HttpRequest, state: str | None = None):
+    plans = EmergencyPlan.objects.all()
+    if not request.auth.can(Capability.LEAD_EMERGENCY):
+        plans = plans.filter(complaints__in=visible_complaints(request.auth)).distinct()
+    if state:
+        plans = plans.filter(state=state)
+    return [_plan(p) for p in plans[:200]]
+
+
+@router.get("/emergencies/{plan_id}", response={200: PlanOut, 404: ErrorOut})
+def get_plan(request: HttpRequest, plan_id: int):
+    return _plan(_plan_for(request.auth, plan_id))
+
+
+class MemberIn(Schema):
+    user: str
+    role: str  # on_site, logistics, records, leader
+
+
+class ActivateIn(Schema):
+    team: list[MemberIn] = []
+
+
+@router.post("/emergencies/{plan_id}/activate", response={200: PlanOut, **ERRORS})
+def post_activate(request: HttpRequest, plan_id: int, payload: ActivateIn):
+    plan = _plan_for(request.auth, plan_id)
+    team = [(_user(m.user, "team"), m.role) for m in payload.team]
+    emergency.activate(plan, by=request.auth, now=timezone.now(), team=team)
+    return _plan(plan)
+
+
+@router.post("/emergencies/{plan_id}/decline", response={200: PlanOut, **ERRORS})
+def post_decline(request: HttpRequest, plan_id: int, payload: ReasonIn):
+    plan = _plan_for(request.auth, plan_id)
+    emergency.decline(plan, by=request.auth, reason=payload.reason, now=timezone.now())
+    return _plan(plan)
+
+
+class ReportIn(Schema):
+    kind: str = "progress"  # action or progress
+    text: str
+
+
+@router.post("/emergencies/{plan_id}/log", response={200: PlanOut, **ERRORS})
+def post_report(request: HttpRequest, plan_id: int, payload: ReportIn):
+    plan = _plan_for(request.auth, plan_id)
+    emergency.report(plan, by=request.auth, kind=payload.kind, text=payload.text, now=timezone.now())
+    return _plan(plan)
+
+
+class LinkIn(Schema):
+    tracking_number: str
+
+
+@router.post("/emergencies/{plan_id}/complaints", response={200: PlanOut, **ERRORS})
+def post_link(request: HttpRequest, plan_id: int, payload: LinkIn):
+    plan = _plan_for(request.auth, plan_id)
+    emergency.link(plan, access_complaint(request.auth, payload.tracking_number), by=request.auth, now=timezone.now())
+    return _plan(plan)
+
+
+class CloseIn(Schema):
+    closing_review: str
+
+
+@router.post("/emergencies/{plan_id}/close", response={200: PlanOut, **ERRORS})
+def post_close(request: HttpRequest, plan_id: int, payload: CloseIn):
+    plan = _plan_for(request.auth, plan_id)
+    emergency.close_plan(plan, by=request.auth, review=payload.closing_review, now=timezone.now())
+    return _plan(plan)
