@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tousu.api import api
+from tousu.workflow.views import survey
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="complaints:list", permanent=False)),
@@ -14,4 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("complaints/", include("tousu.complaints.urls")),
     path("public/", include("tousu.complaints.public_urls")),
+    path("survey/<str:token>/", survey, name="survey"),
+    path("", include("tousu.workflow.urls")),
 ]

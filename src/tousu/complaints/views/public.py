@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from tousu.complaints.actions.intake import record_complaint
-from tousu.complaints.choices import EventKind, Source
+from tousu.complaints.choices import EventKind, Source, Status
 from tousu.complaints.forms import LookupForm, PublicComplaintForm
 from tousu.complaints.models import Complaint
 from tousu.complaints.tracking import normalise
@@ -86,5 +86,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
         # The same answer whether the number or the contact was wrong: nothing is revealed.
         form.add_error(None, _("No complaint matches this tracking number and contact."))
         return render(request, "public/lookup.html", {"form": form}, status=404)
-    events = complaint.events.filter(kind__in=PUBLIC_EVENT_KINDS).order_by("at", "id")
+    events = list(complaint.events.filter(kind__in=PUBLIC_EVENT_KINDS).order_by("at", "id"))
+    labels = dict(Status.choices)
+    for event in events:
+        event.status_label = labels.get(event.data.get("after", ""), "") if event.kind == "status_changed" else ""
     return render(request, "public/progress.html", {"complaint": complaint, "events": events})

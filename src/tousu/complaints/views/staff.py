@@ -18,6 +18,7 @@ from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Channel, Source, Status
 from tousu.complaints.forms import AgentComplaintForm, AttachmentForm, ContactForm, RiskOverrideForm
 from tousu.complaints.validation import IntakeError
+from tousu.workflow.views import handling_context
 
 PAGE_SIZE = 50
 
@@ -91,6 +92,7 @@ def complaint_detail(request: HttpRequest, tracking_number: str) -> HttpResponse
         "override_form": RiskOverrideForm(initial={"level": complaint.risk_level}),
         "overrides": complaint.risk_overrides.select_related("by", "assessment"),
     }
+    context.update(handling_context(complaint, request.user, timezone.now()))
     return render(request, "complaints/detail.html", context)
 
 

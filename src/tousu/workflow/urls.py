@@ -1,0 +1,18 @@
+from django.urls import path
+
+from tousu.workflow import views
+
+app_name = "workflow"
+urlpatterns = [
+    path("complaints/<str:tracking_number>/act/<str:action>/", views.act, name="act"),
+    path("complaints/<str:tracking_number>/pause/", views.pause, name="pause"),
+    path("complaints/<str:tracking_number>/resume/", views.resume, name="resume"),
+    path("complaints/<str:tracking_number>/extend/<str:stage>/", views.extend, name="extend"),
+    path("complaints/<str:tracking_number>/transfer/", views.transfer_view, name="transfer"),
+    path("complaints/<str:tracking_number>/solutions/", views.propose, name="propose"),
+    path("complaints/<str:tracking_number>/root-cause/", views.root_cause, name="root_cause"),
+    path("solutions/<int:solution_id>/decision/", views.decide, name="decide"),
+    path("emergencies/", views.emergency_list, name="emergency_list"),
+    path("emergencies/<int:plan_id>/", views.emergency_detail, name="emergency_detail"),
+    path("emergencies/<int:plan_id>/<str:step>/", views.emergency_act, name="emergency_act"),
+]

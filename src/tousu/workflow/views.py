@@ -1,0 +1,282 @@
+"""Pages for the workflow: the handling card on a complaint, emergency plans, the public survey."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tousu.accounts.roles import Capability
+from tousu.assessments.policies import active_policy
+from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
+from tousu.complaints.validation import IntakeError
+from tousu.core.throttle import client_address, hit
+from tousu.workflow.actions import approvals, deadlines, emergency
+from tousu.workflow.actions.root_cause import record_root_cause
+from tousu.workflow.actions.survey import answer_survey, survey_link
+from tousu.workflow.actions.transfer import transfer
+from tousu.workflow.actions.transitions import perform
+from tousu.workflow.forms import (
+    ActivateForm,
+    DecisionForm,
+    ReasonForm,
+    ReportForm,
+    RootCauseForm,
+    SolutionForm,
+    SurveyForm,
+    TransferForm,
+)
+from tousu.workflow.machine import PAUSABLE, available_actions
+from tousu.workflow.models import EmergencyPlan, RootCause, Solution, Survey
+
+
+def handling_context(complaint, user, now) -> dict:
+    """What the complaint page shows and offers about handling, for this user."""
+    _version, policy = active_policy()
+    may_handle = user.can(Capability.HANDLE)
+    solutions = list(complaint.solutions.select_related("owner", "proposed_by").prefetch_related("steps__decided_by"))
+    decidable = {}
+    for solution in solutions:
+        step = approvals.current_step(solution) if solution.status == Solution.Decision.PENDING else None
+        if step is not None and approvals.may_decide_step(user, solution, step):
+            decidable[solution.pk] = step
+    try:
+        cause = complaint.root_cause
+    except RootCause.DoesNotExist:
+        cause = None
+    clocks = list(complaint.deadlines.order_by("started_at", "id"))
+    for clock in clocks:
+        clock.overdue = clock.met_at is None and clock.paused_at is None and clock.due_at < now
+        clock.extendable = (user.can(Capability.APPROVE) and clock.met_at is None and clock.extended_at is None
+                            and policy.deadlines.limits(clock.stage, complaint.channel).extension is not None)
+    survey = complaint.surveys.first()
+    return {
+        "actions": available_actions(complaint.status, user.role) if may_handle else [],
+        "clocks": clocks, "now": now,
+        "may_pause": may_handle and complaint.status in PAUSABLE and complaint.waiting_since is None,
+        "may_resume": may_handle and complaint.waiting_since is not None,
+        "may_transfer": user.can(Capability.TRANSFER) and complaint.status not in ("closed", "archived"),
+        "may_propose": may_handle and complaint.status == "investigating",
+        "solutions": solutions, "decidable": decidable,
+        "root_cause": cause, "may_record_cause": may_handle,
+        "survey": survey, "survey_link": survey_link(survey) if survey else "",
+        "plans": complaint.emergency_plans.all(),
+        "reason_form": ReasonForm(), "transfer_form": TransferForm(), "solution_form": SolutionForm(),
+        "decision_form": DecisionForm(),
+        "cause_form": RootCauseForm(categories=policy.workflow.cause_categories,
+                                    attachments=complaint.attachments.all(),
+                                    initial=_cause_initial(cause)),
+    }
+
+
+def _cause_initial(cause: RootCause | None) -> dict:
+    if cause is None:
+        return {}
+    initial = {"category": cause.category, "responsible_department": cause.responsible_department_id,
+               "responsible_person": cause.responsible_person_id,
+               "evidence": [str(a.pk) for a in cause.evidence.all()]}
+    initial.update({f"why{i}": why for i, why in enumerate(cause.whys, start=1)})
+    return initial
+
+
+def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, done: str) -> HttpResponse:
+    complaint = access_complaint(request.user, tracking_number)
+    try:
+        if not request.user.can(Capability.HANDLE) and not request.user.can(Capability.APPROVE):
+            raise AccessDenied("read-only role")
+        work(complaint, timezone.now())
+    except AccessDenied:
+        raise PermissionDenied(_("your role may not do this")) from None
+    except IntakeError as exc:
+        for error in exc.errors:
+            messages.error(request, f"{error.field}: {error.reason}")
+    else:
+        messages.success(request, done)
+    return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    for field, errors in form.errors.items():
+        messages.error(request, f"{field}: {' '.join(errors)}")
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, tracking_number: str, action: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: perform(c, action, by=request.user, now=now, reason=reason), _("Done."))
+
+
+@login_required
+@require_POST
+def pause(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: deadlines.pause(c, by=request.user, reason=reason, now=now),
+                         _("The clocks stand still until the customer answers."))
+
+
+@login_required
+@require_POST
+def resume(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    note = request.POST.get("reason", "")
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: deadlines.resume(c, by=request.user, now=now, note=note), _("Clocks running again."))
+
+
+@login_required
+@require_POST
+def extend(request: HttpRequest, tracking_number: str, stage: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: deadlines.extend(c, stage, by=request.user, reason=reason, now=now),
+                         _("Deadline extended."))
+
+
+@login_required
+@require_POST
+def transfer_view(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = TransferForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("complaints:detail", tracking_number=tracking_number)
+    data = form.cleaned_data
+    return _on_complaint(request, tracking_number, lambda c, now: transfer(
+        c, by=request.user, reason=data["reason"], now=now, to_user=data["to_user"],
+        to_department=data["to_department"]), _("Transferred."))
+
+
+@login_required
+@require_POST
+def propose(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = SolutionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("complaints:detail", tracking_number=tracking_number)
+    data = approvals.SolutionInput(**form.cleaned_data)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: approvals.propose_solution(c, data, by=request.user, now=now),
+                         _("Solution sent for approval."))
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, solution_id: int) -> HttpResponse:
+    solution = get_object_or_404(Solution.objects.select_related("complaint"), pk=solution_id)
+    if not visible_complaints(request.user).filter(pk=solution.complaint_id).exists():
+        raise Http404("no such solution")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("complaints:detail", tracking_number=solution.complaint.tracking_number)
+    approve = form.cleaned_data["decision"] == "approve"
+    return _on_complaint(request, solution.complaint.tracking_number, lambda c, now: approvals.decide(
+        solution, by=request.user, approve=approve, reason=form.cleaned_data["reason"], now=now), _("Decision recorded."))
+
+
+@login_required
+@require_POST
+def root_cause(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    complaint = access_complaint(request.user, tracking_number)
+    _version, policy = active_policy()
+    form = RootCauseForm(request.POST, categories=policy.workflow.cause_categories,
+                         attachments=complaint.attachments.all())
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("complaints:detail", tracking_number=tracking_number)
+    data = form.cleaned_data
+    whys = [data[f"why{i}"] for i in range(1, 6)]
+    return _on_complaint(request, tracking_number, lambda c, now: record_root_cause(
+        c, by=request.user, category=data["category"], whys=whys, now=now,
+        responsible_department=data["responsible_department"], responsible_person=data["responsible_person"],
+        evidence_ids=[int(pk) for pk in data["evidence"]]), _("Root cause recorded."))
+
+
+# ---- emergency plans ---------------------------------------------------------------------------
+
+def _plans_for(user):
+    plans = EmergencyPlan.objects.all()
+    if user.can(Capability.LEAD_EMERGENCY):
+        return plans
+    return (plans.filter(complaints__in=visible_complaints(user)) | plans.filter(members__user=user)).distinct()
+
+
+@login_required
+def emergency_list(request: HttpRequest) -> HttpResponse:
+    plans = _plans_for(request.user).prefetch_related("complaints")[:200]
+    return render(request, "workflow/emergency_list.html", {"plans": plans, "now": timezone.now()})
+
+
+@login_required
+def emergency_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(_plans_for(request.user), pk=plan_id)
+    lead = request.user.can(Capability.LEAD_EMERGENCY)
+    member = plan.members.filter(user=request.user).exists()
+    return render(request, "workflow/emergency_detail.html", {
+        "plan": plan, "lead": lead, "may_report": (lead or member) and plan.state == "active",
+        "members": plan.members.select_related("user"), "log": plan.log.select_related("by"),
+        "complaints": plan.complaints.all(), "activate_form": ActivateForm(), "report_form": ReportForm(),
+        "reason_form": ReasonForm(), "now": timezone.now()})
+
+
+@login_required
+@require_POST
+def emergency_act(request: HttpRequest, plan_id: int, step: str) -> HttpResponse:
+    plan = get_object_or_404(_plans_for(request.user), pk=plan_id)
+    now = timezone.now()
+    try:
+        if step == "activate":
+            form = ActivateForm(request.POST)
+            if not form.is_valid():
+                raise IntakeError([])
+            emergency.activate(plan, by=request.user, now=now, team=form.team())
+        elif step == "decline":
+            emergency.decline(plan, by=request.user, reason=request.POST.get("reason", ""), now=now)
+        elif step == "report":
+            emergency.report(plan, by=request.user, kind=request.POST.get("kind", ""),
+                             text=request.POST.get("text", ""), now=now)
+        elif step == "link":
+            complaint = access_complaint(request.user, request.POST.get("tracking_number", ""))
+            emergency.link(plan, complaint, by=request.user, now=now)
+        elif step == "close":
+            emergency.close_plan(plan, by=request.user, review=request.POST.get("reason", ""), now=now)
+        else:
+            raise Http404("no such step")
+    except AccessDenied:
+        raise PermissionDenied(_("your role may not do this")) from None
+    except IntakeError as exc:
+        for error in exc.errors:
+            messages.error(request, f"{error.field}: {error.reason}")
+    else:
+        messages.success(request, _("Done."))
+    return redirect("workflow:emergency_detail", plan_id=plan.pk)
+
+
+# ---- public survey ------------------------------------------------------------------------------
+
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    record = Survey.objects.select_related("complaint").filter(token=token).first()
+    if record is None:
+        raise Http404("no such survey")
+    form = SurveyForm(request.POST or None)
+    if request.method == "POST":
+        if not hit("survey", client_address(request), limit=settings.TOUSU_PUBLIC_LOOKUP_LIMIT,
+                   window_seconds=settings.TOUSU_PUBLIC_WINDOW_SECONDS, now=timezone.now()):
+            return render(request, "public/survey.html", {"survey": record, "form": form, "throttled": True}, status=429)
+        if form.is_valid():
+            try:
+                answer_survey(token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"],
+                              now=timezone.now())
+            except IntakeError as exc:
+                for error in exc.errors:
+                    form.add_error(None, error.reason)
+            else:
+                return render(request, "public/survey.html", {"survey": record, "thanks": True})
+    return render(request, "public/survey.html", {"survey": record, "form": form})
