@@ -83,25 +83,24 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", "")
+_SQLITE_OPTIONS = {
+    # WAL lets pages read while an import writes; IMMEDIATE avoids lock-upgrade deadlocks between
+    # concurrent writers (web workers and queue consumers).
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    "transaction_mode": "IMMEDIATE",
+}
 if DATABASE_URL:
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     except ValueError as exc:
         raise SettingError(f"DATABASE_URL: {exc}") from None
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "tousu.sqlite3",
-            "OPTIONS": {
-                # WAL lets pages read while an import writes; IMMEDIATE avoids lock-upgrade deadlocks
-                # between concurrent writers (web workers and queue consumers).
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
-                "transaction_mode": "IMMEDIATE",
-            },
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "tousu.sqlite3",
+                             "OPTIONS": dict(_SQLITE_OPTIONS)}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: concurrent-worker tests need SQLite's real locking (busy timeout, WAL), which
     # the shared in-memory database does not have.
