@@ -30,7 +30,7 @@ def test_an_email_notification_reaches_the_smtp_server_once(smtp):
     assert deliver_due(NOW) == {"sent": 1, "retry": 0, "failed": 0}
     assert deliver_due(NOW) == {"sent": 0, "retry": 0, "failed": 0}
     [message] = smtp.messages
-    assert message["To"] == user.email and message["Message-ID"] == message_id("k1:email:%d" % user.pk)
+    assert message["To"] == user.email and message["Message-ID"] == message_id(f"k1:email:{user.pk}")
     assert str(make_header(decode_header(message["Subject"]))) == "投诉即将超时"
     assert Notification.objects.get().state == "sent"
 
@@ -70,7 +70,7 @@ def test_failures_are_retried_with_back_off_and_given_up_at_last():
         assert deliver_due(NOW + timedelta(seconds=30))["retry"] == 0  # not yet
         assert deliver_due(NOW + timedelta(minutes=1))["retry"] == 1  # second failure: wait two minutes
         assert deliver_due(NOW + timedelta(minutes=3))["sent"] == 1
-    assert list(server.processed) == ["r:hook:%d" % WebhookEndpoint.objects.get().pk]
+    assert list(server.processed) == [f"r:hook:{WebhookEndpoint.objects.get().pk}"]
 
 
 def test_a_robot_that_answers_with_an_error_code_is_retried():
