@@ -164,6 +164,14 @@ DEFAULT_FROM_EMAIL = env_str("TOUSU_EMAIL_FROM", "tousu@localhost")
 EMAIL_BACKEND = env_str("TOUSU_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
                         if env_str("TOUSU_EMAIL_HOST", "") else "django.core.mail.backends.console.EmailBackend")
 
+# Email intake (R-IN-6): the complaint mailbox read every two minutes when a host is set.
+TOUSU_IMAP_HOST = env_str("TOUSU_IMAP_HOST", "")
+TOUSU_IMAP_PORT = env_int("TOUSU_IMAP_PORT", 993)
+TOUSU_IMAP_USER = env_str("TOUSU_IMAP_USER", "")
+TOUSU_IMAP_PASSWORD = env_str("TOUSU_IMAP_PASSWORD", "")
+TOUSU_IMAP_FOLDER = env_str("TOUSU_IMAP_FOLDER", "INBOX")
+TOUSU_IMAP_SSL = env_bool("TOUSU_IMAP_SSL", True)
+
 REDIS_URL = env_str("REDIS_URL", "")
 HUEY_IMMEDIATE = env_bool("TOUSU_QUEUE_IMMEDIATE", False)
 if REDIS_URL:

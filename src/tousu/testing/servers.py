@@ -5,6 +5,7 @@ import socket
 import threading
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -94,3 +95,102 @@ class WebhookServer:
         self.release.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+class DovecotServer:
+    """Debian's dovecot on 127.0.0.1 with one mailbox user (`complaints`, password `secret`)."""
+
+    USER, PASSWORD = "complaints", "secret"
+
+    def __init__(self):
+        import shutil
+        import tempfile
+
+        self._shutil = shutil
+        self.binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+        self.root = Path(tempfile.mkdtemp(prefix="tousu-dovecot-"))
+        self.root.chmod(0o755)
+        self.port = free_port()
+        self._process = None
+
+    @staticmethod
+    def available() -> bool:
+        return Path("/usr/sbin/dovecot").exists() and Path("/usr/lib/dovecot/imap").exists()
+
+    def __enter__(self) -> "DovecotServer":
+        import subprocess
+
+        mail = self.root / "mail"
+        mail.mkdir()
+        owner = "dovecot"
+        self._shutil.chown(mail, owner, owner)
+        config = self.root / "dovecot.conf"
+        config.write_text(f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {self.root}/run
+state_dir = {self.root}/state
+log_path = {self.root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:{mail}/%u
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {{
+  driver = static
+  args = password={self.PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid={owner} gid={owner} home={mail}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+""")
+        self._process = subprocess.Popen([self.binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+        import time
+
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"dovecot did not start: {(self.root / 'dovecot.log').read_text(errors='replace')}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+        self._shutil.rmtree(self.root, ignore_errors=True)
+
+    def deliver(self, raw: bytes) -> None:
+        """Put a message into the INBOX the way a mail server would (unseen)."""
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.port)
+        client.login(self.USER, self.PASSWORD)
+        client.append("INBOX", "", None, raw)
+        client.logout()
+
+    def unseen(self) -> int:
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.port)
+        client.login(self.USER, self.PASSWORD)
+        client.select("INBOX")
+        _status, found = client.search(None, "UNSEEN")
+        client.logout()
+        return len(found[0].split()) if found and found[0] else 0

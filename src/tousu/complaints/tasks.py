@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from tousu.complaints.actions.email_intake import MailboxSettings, fetch
+
+
+@db_periodic_task(crontab(minute="*/2"))
+@lock_task("fetchmail")
+def fetch_mail_periodically() -> dict | None:
+    if not settings.TOUSU_IMAP_HOST:
+        return None
+    mailbox = MailboxSettings(host=settings.TOUSU_IMAP_HOST, port=settings.TOUSU_IMAP_PORT,
+                              user=settings.TOUSU_IMAP_USER, password=settings.TOUSU_IMAP_PASSWORD,
+                              folder=settings.TOUSU_IMAP_FOLDER, ssl=settings.TOUSU_IMAP_SSL)
+    return fetch(mailbox, now=timezone.now()).as_dict()
