@@ -39,6 +39,7 @@ test: install system-deps
 bench: install
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/assess.py
+	$(BIN)/python bench/sweep.py
 
 clean:
 	rm -rf $(VENV) var
