@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from tousu.accounts.models import Department, User
@@ -177,7 +178,7 @@ def _user(username: str | None, field: str) -> User | None:
         return None
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise IntakeError([FieldError(field, "no such user")])
+        raise IntakeError([FieldError(field, _("no such user"))])
     return user
 
 
@@ -188,7 +189,7 @@ def post_transfer(request: HttpRequest, tracking_number: str, payload: TransferI
     if payload.to_department:
         department = Department.objects.filter(code=payload.to_department).first()
         if department is None:
-            raise IntakeError([FieldError("to_department", "no such department")])
+            raise IntakeError([FieldError("to_department", _("no such department"))])
     now = timezone.now()
     transfer(complaint, by=request.auth, reason=payload.reason, now=now,
              to_user=_user(payload.to_user, "to_user"), to_department=department)
@@ -243,7 +244,7 @@ def put_root_cause(request: HttpRequest, tracking_number: str, payload: RootCaus
     if payload.responsible_department:
         department = Department.objects.filter(code=payload.responsible_department).first()
         if department is None:
-            raise IntakeError([FieldError("responsible_department", "no such department")])
+            raise IntakeError([FieldError("responsible_department", _("no such department"))])
     cause = record_root_cause(complaint, by=request.auth, category=payload.category, whys=payload.whys,
                               now=timezone.now(), responsible_department=department,
                               responsible_person=_user(payload.responsible_person, "responsible_person"),

@@ -50,6 +50,7 @@ class Command(BaseCommand):
                 user.department = departments.get(department) if department else None
                 user.is_staff = role == Role.ADMIN
                 user.is_superuser = role == Role.ADMIN
+                user.email = f"{username}@tousu.local"
                 user.set_password(password)
                 user.save()
                 users[username] = user
@@ -61,6 +62,7 @@ class Command(BaseCommand):
             created = 0
             if not Complaint.objects.filter(source=Source.DEMO).exists():
                 created = self._complaints(users["agent"])
+                self._progress(users)
         self.stdout.write(_("Demo data ready: %(created)d new complaints, %(total)d in all.")
                           % {"created": created, "total": Complaint.objects.count()})
         self.stdout.write(_("Log in as admin / %(password)s (every demo user: agent, specialist, manager, quality, "
@@ -78,3 +80,50 @@ class Command(BaseCommand):
             record_complaint(data, by=by, source=Source.DEMO, now=received_at)
             count += 1
         return count
+
+    def _progress(self, users: dict[str, User]) -> None:
+        """Move part of the demo complaints along the workflow so every page has something to show."""
+        from datetime import date
+
+        from tousu.workflow.actions import approvals, emergency
+        from tousu.workflow.actions.survey import answer_survey
+        from tousu.workflow.actions.transitions import perform
+        from tousu.workflow.models import EmergencyPlan
+
+        agent, specialist = users["agent"], users["specialist"]
+        approvers = {"specialist": specialist, "manager": users["manager"], "quality": users["quality"],
+                     "leader": users["leader"]}
+        now = timezone.now()
+        complaints = Complaint.objects.filter(source=Source.DEMO).order_by("received_at", "id")
+        for index, complaint in enumerate(complaints):
+            step, start = index % 5, complaint.received_at
+            if step == 0 or complaint.owner_id is None:
+                continue
+            owner = complaint.owner
+            perform(complaint, "acknowledge", by=owner, now=min(now, start + timedelta(hours=1)))
+            if step == 1:
+                continue
+            perform(complaint, "start_investigation", by=owner, now=min(now, start + timedelta(hours=3)))
+            if step == 2 or (now - start).days < 3:
+                continue
+            moment = min(now, start + timedelta(days=1))
+            data = approvals.SolutionInput(measures="核实情况后为客户退换货并致歉", owner=owner,
+                                           due_date=max(date.today(), moment.date()), expected_effect="客户满意",
+                                           compensation=200)
+            solution = approvals.propose_solution(complaint, data, by=specialist if owner == agent else agent,
+                                                  now=moment)
+            if step == 3:
+                continue  # left waiting for approval
+            while (pending := approvals.current_step(solution)) is not None:
+                approver = next(u for u in approvers.values() if approvals.may_decide_step(u, solution, pending))
+                approvals.decide(solution, by=approver, approve=True, reason="同意", now=moment)
+            perform(complaint, "carry_out", by=owner, now=moment + timedelta(hours=2))
+            perform(complaint, "close", by=owner, now=moment + timedelta(hours=3))
+            survey = complaint.surveys.first()
+            answer_survey(survey.token, score=2 if index % 10 == 4 else 5,
+                          comment="处理太慢" if index % 10 == 4 else "满意", now=moment + timedelta(hours=5))
+        plan = EmergencyPlan.objects.filter(state=EmergencyPlan.State.PROPOSED).order_by("proposed_at").first()
+        if plan is not None:
+            emergency.activate(plan, by=users["leader"], now=now, team=[(agent, "on_site"), (users["quality"], "records")])
+            emergency.report(plan, by=agent, kind="action", text="已联系客户并安排上门处理", now=now)
+
