@@ -14,6 +14,7 @@ from tousu.accounts.roles import Capability
 from tousu.complaints.access import access_complaint, visible_complaints
 from tousu.complaints.schemas import ErrorOut
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.timeline import WorkCalendar
 from tousu.workflow.actions import approvals, deadlines, emergency
 from tousu.workflow.actions.root_cause import record_root_cause
 from tousu.workflow.actions.transfer import transfer
@@ -35,6 +36,7 @@ class DeadlineOut(Schema):
     overdue: bool
     escalation_level: int
     extended_at: datetime | None
+    provisional: bool = False  # due in a year whose official holiday schedule is not published yet
 
 
 class StepOut(Schema):
@@ -98,7 +100,8 @@ def workflow_view(complaint, user: User, now: datetime) -> dict:
         "deadlines": [{"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at,
                        "met_at": d.met_at, "paused_at": d.paused_at,
                        "overdue": d.met_at is None and d.paused_at is None and d.due_at < now,
-                       "escalation_level": d.escalation_level, "extended_at": d.extended_at}
+                       "escalation_level": d.escalation_level, "extended_at": d.extended_at,
+                       "provisional": WorkCalendar.is_provisional(d.due_at.year)}
                       for d in complaint.deadlines.order_by("started_at", "id")],
         "solutions": [_solution(s) for s in complaint.solutions.select_related("owner", "proposed_by")
                       .prefetch_related("steps__decided_by")],

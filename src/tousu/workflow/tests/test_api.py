@@ -29,6 +29,7 @@ def test_a_complaint_is_handled_from_acknowledgement_to_closing_through_the_api(
     view = client.get(f"{base}/workflow", headers=bearer(agent)).json()
     assert view["actions"] == ["acknowledge", "start_investigation"]
     assert {d["stage"] for d in view["deadlines"]} == {"acknowledge", "first_response", "solution"}
+    assert not any(d["provisional"] for d in view["deadlines"])  # 2026 has its official schedule
     assert _post(client, agent, f"{base}/actions/acknowledge").json()["status"] == "acknowledged"
     assert _post(client, agent, f"{base}/actions/start_investigation").status_code == 200
     paused = _post(client, agent, f"{base}/pause", {"reason": "等待客户提供照片"}).json()
