@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
@@ -15,7 +15,7 @@ from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint, ComplaintEvent, same_customer, same_lot_or_product
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.risk import Assessment, Facts, History, Policy, assess
 from tousu.risk.learning import Suggestion
@@ -144,21 +144,13 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
             groups["lot_changed"] = others.filter(lot=complaint.lot)
     if quantities_before is not None:
         return groups  # a correction of facts adds no complaint to any count
-    customer = Q()
-    if complaint.phone:
-        customer |= Q(phone=complaint.phone)
-    if complaint.email:
-        customer |= Q(email=complaint.email)
+    customer = same_customer(complaint)
     if customer:
         mine = Complaint.objects.filter(customer, received_at__gte=now - timedelta(days=rules.repetition.window_days))
         size = mine.count()
         if repeat_crossed(rules, size - 1, size):
             groups["repeat"] = others.filter(customer, received_at__gte=now - timedelta(days=rules.repetition.window_days))
-    same_thing = Q()
-    if complaint.lot:
-        same_thing |= Q(lot=complaint.lot)
-    if complaint.product:
-        same_thing |= Q(product=complaint.product)
+    same_thing = same_lot_or_product(complaint)
     if same_thing:
         since = now - timedelta(days=rules.scope.window_days)
         size = Complaint.objects.filter(same_thing, received_at__gte=since).count()

@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
-from tousu.complaints.models import Complaint
+from tousu.complaints.models import Complaint, same_customer, same_lot_or_product
 from tousu.risk import History, Policy
 
 
@@ -12,21 +12,13 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
     """What was known up to `until` (default: when the complaint arrived)."""
     at = until or complaint.received_at
     others = Complaint.objects.exclude(pk=complaint.pk)
-    customer = Q()
-    if complaint.phone:
-        customer |= Q(phone=complaint.phone)
-    if complaint.email:
-        customer |= Q(email=complaint.email)
+    customer = same_customer(complaint)
     customer_earlier = 0
     if customer:
         window = timedelta(days=policy.repetition.window_days)
         customer_earlier = others.filter(customer, received_at__gte=at - window, received_at__lte=at).count()
     similar_in_window = 0
-    same_thing = Q()
-    if complaint.lot:
-        same_thing |= Q(lot=complaint.lot)
-    if complaint.product:
-        same_thing |= Q(product=complaint.product)
+    same_thing = same_lot_or_product(complaint)
     if same_thing:
         scope = timedelta(days=policy.scope.window_days)
         similar_in_window = others.filter(same_thing, received_at__gte=at - scope, received_at__lte=at).count()

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tousu.complaints.choices import Channel, CustomerLevel, Demand, EventKind, Source, Status
@@ -163,3 +164,21 @@ class ChannelDuty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.agent}"
+
+
+def any_of(**fields) -> Q:
+    """OR of the given non-empty field values, e.g. the same phone or the same email; empty Q when none."""
+    condition = Q()
+    for name, value in fields.items():
+        if value:
+            condition |= Q(**{name: value})
+    return condition
+
+
+def same_customer(complaint: "Complaint") -> Q:
+    return any_of(phone=complaint.phone, email=complaint.email)
+
+
+def same_lot_or_product(complaint: "Complaint") -> Q:
+    return any_of(lot=complaint.lot, product=complaint.product)
+

@@ -4,11 +4,10 @@ and reopen a recently closed complaint of the same customer about the same matte
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint, ComplaintEvent, any_of, same_customer
 from tousu.timeline.rules import due_at
 from tousu.workflow.actions.deadlines import rules, start_stages, warn_time
 from tousu.workflow.actions.emergency import propose_emergency
@@ -42,16 +41,8 @@ def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, st
 def same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
     """The customer's complaint closed within the policy's window about the same order or product."""
     limits, _calendar = rules()
-    customer = Q()
-    if complaint.phone:
-        customer |= Q(phone=complaint.phone)
-    if complaint.email:
-        customer |= Q(email=complaint.email)
-    matter = Q()
-    if complaint.order_no:
-        matter |= Q(order_no=complaint.order_no)
-    if complaint.product:
-        matter |= Q(product=complaint.product)
+    customer = same_customer(complaint)
+    matter = any_of(order_no=complaint.order_no, product=complaint.product)
     if not customer or not matter or not limits.reopen_window_days:
         return None
     since = now - timedelta(days=limits.reopen_window_days)
