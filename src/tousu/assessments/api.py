@@ -1,11 +1,16 @@
 from datetime import datetime
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from tousu.accounts.roles import Capability
 from tousu.assessments.actions import override_risk
-from tousu.complaints.access import access_complaint
+from tousu.assessments.incidents import close_incident
+from tousu.assessments.models import Incident
+from tousu.complaints.access import access_complaint, visible_complaints
 from tousu.complaints.schemas import ErrorOut
 
 router = Router(tags=["risk"])
@@ -78,3 +83,42 @@ def post_override(request: HttpRequest, tracking_number: str, payload: OverrideI
     override = override_risk(complaint, level=payload.level, reason=payload.reason, by=request.auth,
                              now=timezone.now())
     return Status(201, override)
+
+
+class IncidentOut(Schema):
+    id: int
+    key: str
+    value: str
+    state: str
+    opened_at: datetime
+    count_at_open: int
+    expected: float
+    complaints: list[str]
+    closed_at: datetime | None
+    note: str
+
+    @staticmethod
+    def resolve_complaints(obj) -> list[str]:
+        return [c.tracking_number for c in obj.complaints.all()]
+
+
+class CloseIncidentIn(Schema):
+    note: str
+
+
+@router.get("/incidents", response=list[IncidentOut])
+def list_incidents(request: HttpRequest, state: str | None = None):
+    """Mass-incident warnings (R-RA-9), newest first; only complaints you may see are listed in each."""
+    incidents = Incident.objects.prefetch_related(Prefetch(
+        "complaints", queryset=visible_complaints(request.auth).only("id", "tracking_number")))
+    if state:
+        incidents = incidents.filter(state=state)
+    return [i for i in incidents[:200] if request.auth.can(Capability.VIEW_ALL_DEPARTMENTS) or i.complaints.all()]
+
+
+@router.post("/incidents/{incident_id}/close", response={200: IncidentOut, 403: ErrorOut, 404: ErrorOut,
+                                                         422: ErrorOut})
+def post_close_incident(request: HttpRequest, incident_id: int, payload: CloseIncidentIn):
+    incident = get_object_or_404(Incident, pk=incident_id)
+    return close_incident(incident, by=request.auth, note=payload.note, now=timezone.now())
+

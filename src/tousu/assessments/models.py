@@ -82,3 +82,34 @@ class RiskOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} → {self.level}"
+
+
+class Incident(models.Model):
+    """A mass-incident early warning (R-RA-9): a sudden rise of similar complaints, linked together; while
+    it is open their impact scope counts as high."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    key = models.CharField(_("similar by"), max_length=20)  # product, lot, region, complaint_type
+    value = models.CharField(_("value"), max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField(_("opened at"))
+    count_at_open = models.PositiveIntegerField(_("complaints in the window"))
+    expected = models.FloatField(_("usual number in a window"))
+    complaints = models.ManyToManyField("complaints.Complaint", related_name="incidents")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("mass-incident warning")
+        verbose_name_plural = _("mass-incident warnings")
+        ordering = ["-opened_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["key", "value"], condition=models.Q(state="open"),
+                                               name="one_open_incident_per_group")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value} ({self.state})"

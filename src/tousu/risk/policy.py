@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from tousu.risk.incidents import IncidentPolicy
 from tousu.risk.model import DefectGrade, Level
 from tousu.timeline.rules import DeadlinePolicy, Unit
 from tousu.workflow.chain import WorkflowPolicy
@@ -150,6 +151,7 @@ class Policy(_Strict):
     manufacturing: ManufacturingPolicy | None = None
     deadlines: DeadlinePolicy = DeadlinePolicy()
     workflow: WorkflowPolicy = WorkflowPolicy()
+    incidents: IncidentPolicy = IncidentPolicy()
 
     _engine: Any = PrivateAttr(default=None)
 

@@ -15,6 +15,9 @@ from tousu.workflow.machine import INTAKE_STAGES
 
 
 def after_intake(complaint: Complaint, *, now: datetime) -> None:
+    from tousu.assessments.incidents import link_to_open_incidents
+
+    link_to_open_incidents(complaint)
     start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
     if complaint.emergency:
         propose_emergency(complaint, now=now)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("complaints/<str:tracking_number>/root-cause/", views.root_cause, name="root_cause"),
     path("solutions/<int:solution_id>/decision/", views.decide, name="decide"),
     path("emergencies/", views.emergency_list, name="emergency_list"),
+    path("incidents/<int:incident_id>/close/", views.incident_close, name="incident_close"),
     path("emergencies/<int:plan_id>/", views.emergency_detail, name="emergency_detail"),
     path("emergencies/<int:plan_id>/<str:step>/", views.emergency_act, name="emergency_act"),
 ]

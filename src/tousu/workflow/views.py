@@ -210,8 +210,36 @@ def _plans_for(user):
 
 @login_required
 def emergency_list(request: HttpRequest) -> HttpResponse:
+    from django.db.models import Prefetch
+
+    from tousu.assessments.models import Incident
+
     plans = _plans_for(request.user).prefetch_related("complaints")[:200]
-    return render(request, "workflow/emergency_list.html", {"plans": plans, "now": timezone.now()})
+    visible = visible_complaints(request.user).only("id", "tracking_number")
+    incidents = [i for i in Incident.objects.prefetch_related(Prefetch("complaints", queryset=visible))[:100]
+                 if request.user.can(Capability.VIEW_ALL_DEPARTMENTS) or i.complaints.all()]
+    may_close = request.user.can(Capability.LEAD_EMERGENCY) or request.user.role == "quality"
+    return render(request, "workflow/emergency_list.html", {"plans": plans, "now": timezone.now(),
+                                                            "incidents": incidents, "may_close": may_close})
+
+
+@login_required
+@require_POST
+def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
+    from tousu.assessments.incidents import close_incident
+    from tousu.assessments.models import Incident
+
+    incident = get_object_or_404(Incident, pk=incident_id)
+    try:
+        close_incident(incident, by=request.user, note=request.POST.get("note", ""), now=timezone.now())
+    except AccessDenied:
+        raise PermissionDenied(_("your role may not do this")) from None
+    except IntakeError as exc:
+        for error in exc.errors:
+            messages.error(request, f"{error.field}: {error.reason}")
+    else:
+        messages.success(request, _("Done."))
+    return redirect("workflow:emergency_list")
 
 
 @login_required

@@ -1,0 +1,31 @@
+import json
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from tousu.assessments.incidents import detect
+from tousu.assessments.models import Incident
+from tousu.timeline import SHANGHAI
+
+
+class Command(BaseCommand):
+    help = "Mass-incident early warning: open an incident for each group of similar complaints that spiked."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--now", help="ISO date-time to detect as of (default: now)")
+
+    def handle(self, *args, now: str | None, **options):
+        moment = timezone.now()
+        if now:
+            try:
+                moment = datetime.fromisoformat(now)
+            except ValueError:
+                raise CommandError(f"--now: {now!r} is not an ISO 8601 date-time") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=SHANGHAI)
+        opened = detect(moment)
+        self.stdout.write(json.dumps({
+            "opened": [{"id": i.pk, "key": i.key, "value": i.value, "count": i.count_at_open,
+                        "expected": i.expected, "complaints": i.complaints.count()} for i in opened],
+            "open": Incident.objects.filter(state=Incident.State.OPEN).count()}, ensure_ascii=False))
