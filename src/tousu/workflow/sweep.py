@@ -26,19 +26,38 @@ from tousu.workflow.models import Deadline, Escalation
 STAGE_NAMES = dict(Deadline._meta.get_field("stage").choices)
 
 
-def sweep(now: datetime) -> dict[str, int]:
-    return {"warned": warn_due(now), "escalated": escalate_overdue(now)}
+# Rows claimed and recorded per transaction: a backlog (after an import of old complaints, say) is worked
+# off in short transactions, so intake never waits long for the database.
+CHUNK = 1000
+
+
+def sweep(now: datetime, chunk: int = CHUNK) -> dict[str, int]:
+    return {"warned": _until_done(warn_due, now, chunk), "escalated": _until_done(escalate_overdue, now, chunk)}
+
+
+def _until_done(step, now: datetime, chunk: int) -> int:
+    total = 0
+    while done := step(now, chunk):
+        total += done
+    return total
 
 
 def _open(queryset):
     return queryset.filter(met_at__isnull=True, paused_at__isnull=True)
 
 
-def warn_due(now: datetime) -> int:
+def _claim(candidates, chunk: int, **values) -> int:
+    """One conditional UPDATE of at most `chunk` rows; the conditions are in the outer WHERE too, so a
+    row another worker changed meanwhile is not taken twice."""
+    ids = candidates.order_by().values("pk")[:chunk]
+    return candidates.filter(pk__in=ids).update(**values)
+
+
+def warn_due(now: datetime, chunk: int = CHUNK) -> int:
     token = uuid.uuid4().hex
     with transaction.atomic():
-        claimed = _open(Deadline.objects).filter(warned_at__isnull=True, warn_at__lte=now, due_at__gt=now).update(
-            warned_at=now, sweep_token=token)
+        due = _open(Deadline.objects).filter(warned_at__isnull=True, warn_at__lte=now, due_at__gt=now)
+        claimed = _claim(due, chunk, warned_at=now, sweep_token=token)
         if not claimed:
             return 0
         deadlines = list(Deadline.objects.filter(sweep_token=token).select_related(
@@ -63,7 +82,7 @@ def warn_due(now: datetime) -> int:
     return len(deadlines)
 
 
-def escalate_overdue(now: datetime) -> int:
+def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
     limits, calendar = rules()
     steps = limits.escalation.steps
     next_at = due_at(now, limits.escalation.every, calendar)
@@ -72,9 +91,11 @@ def escalate_overdue(now: datetime) -> int:
     with transaction.atomic():
         # Highest level first, so a row moved up in this sweep is not moved again by the next level.
         for level in reversed(range(len(steps))):
-            total += _open(Deadline.objects).filter(escalation_level=level, next_escalation_at__lte=now).update(
-                escalation_level=level + 1, next_escalation_at=next_at if level + 1 < len(steps) else None,
-                sweep_token=token)
+            if total >= chunk:
+                break
+            overdue = _open(Deadline.objects).filter(escalation_level=level, next_escalation_at__lte=now)
+            total += _claim(overdue, chunk - total, escalation_level=level + 1,
+                            next_escalation_at=next_at if level + 1 < len(steps) else None, sweep_token=token)
         if not total:
             return 0
         deadlines = list(Deadline.objects.filter(sweep_token=token).select_related(

@@ -126,3 +126,13 @@ def test_the_sweep_command_takes_now_for_operators(team, capsys):
     _complaint(agent)
     call_command("sweep", "--now", "2026-11-03T11:00", "--no-deliver")
     assert '"escalated": 2' in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_backlog_is_worked_off_in_small_transactions_with_the_same_result(team):
+    agent, _manager, _leader = team
+    complaints = [_complaint(agent) for _ in range(7)]
+    assert sweep(at("2026-11-03T11:00"), chunk=3) == {"warned": 0, "escalated": 14}
+    assert Escalation.objects.count() == 14 and Notification.objects.filter(kind="escalation").count() == 14
+    assert sweep(at("2026-11-03T11:00"), chunk=3) == {"warned": 0, "escalated": 0}
+    assert all(c.escalations.count() == 2 for c in complaints)
