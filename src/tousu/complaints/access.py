@@ -1,6 +1,6 @@
 """Who may see and touch which complaint (R-SEC-2), in one place for pages and the API alike."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from tousu.accounts.models import User
@@ -55,3 +55,13 @@ def mask_email(email: str) -> str:
     if not domain:
         return "***"
     return f"{local[:1]}***@{domain}"
+
+
+def with_next_due(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """Annotate `next_due`: the earliest running stage clock (not met, not paused), for lists and filters."""
+    from tousu.workflow.models import Deadline
+
+    running = (Deadline.objects.filter(complaint=OuterRef("pk"), met_at__isnull=True, paused_at__isnull=True)
+               .order_by("due_at").values("due_at")[:1])
+    return complaints.annotate(next_due=Subquery(running))
+

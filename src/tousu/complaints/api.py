@@ -1,6 +1,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Body, File, Query, Router, Schema, Status
@@ -8,7 +9,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from tousu.accounts.roles import Capability
-from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
+from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints, with_next_due
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.facts import change_facts
 from tousu.complaints.actions.intake import record_complaint
@@ -29,6 +30,7 @@ class ComplaintFilters(Schema):
     q: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    overdue: bool | None = None  # a running stage clock is past its due time
 
 
 @router.post("/complaints", response={201: ComplaintDetailOut, 403: ErrorOut, 422: ErrorOut})
@@ -49,6 +51,10 @@ def get_complaint(request: HttpRequest, tracking_number: str):
 @paginate(PageNumberPagination, page_size=50)
 def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
     complaints = visible_complaints(request.auth).select_related("owner", "first_owner", "department")
+    if filters.overdue is not None:
+        complaints = with_next_due(complaints)
+        overdue = Q(next_due__lt=timezone.now())
+        complaints = complaints.filter(overdue) if filters.overdue else complaints.exclude(overdue)
     if filters.status:
         complaints = complaints.filter(status=filters.status)
     if filters.channel:

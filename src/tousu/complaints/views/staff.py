@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,7 +12,14 @@ from django.views.decorators.http import require_POST
 from tousu.accounts.models import Department
 from tousu.accounts.roles import Capability
 from tousu.assessments.actions import override_risk
-from tousu.complaints.access import AccessDenied, access_complaint, mask_email, mask_phone, visible_complaints
+from tousu.complaints.access import (
+    AccessDenied,
+    access_complaint,
+    mask_email,
+    mask_phone,
+    visible_complaints,
+    with_next_due,
+)
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.contacts import log_contact
 from tousu.complaints.actions.intake import record_complaint
@@ -30,8 +38,13 @@ def _require(request: HttpRequest, capability: Capability) -> None:
 
 @login_required
 def complaint_list(request: HttpRequest) -> HttpResponse:
-    complaints = visible_complaints(request.user).select_related("owner", "department")
+    now = timezone.now()
+    complaints = with_next_due(visible_complaints(request.user).select_related("owner", "department"))
     status = request.GET.get("status", "")
+    risk = request.GET.get("risk_level", "")
+    overdue = request.GET.get("overdue") == "1"
+    mine = request.GET.get("mine") == "1"
+    by_due = request.GET.get("sort") == "due"
     channel = request.GET.get("channel", "")
     department = request.GET.get("department", "")
     query = request.GET.get("q", "").strip()
@@ -43,13 +56,24 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         complaints = complaints.filter(department__code=department)
     if query:
         complaints = complaints.filter(text__icontains=query) | complaints.filter(tracking_number__iexact=query)
+    if risk:
+        complaints = complaints.filter(risk_level=risk)
+    if overdue:
+        complaints = complaints.filter(next_due__lt=now)
+    if mine:
+        complaints = complaints.filter(owner=request.user)
+    if by_due:
+        complaints = complaints.order_by(F("next_due").asc(nulls_last=True), "-received_at")
     page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "statuses": Status.choices,
         "channels": Channel.choices,
+        "risk_levels": [("high", _("High")), ("medium", _("Medium")), ("low", _("Low"))],
         "departments": Department.objects.all(),
-        "filters": {"status": status, "channel": channel, "department": department, "q": query},
+        "filters": {"status": status, "channel": channel, "department": department, "q": query, "risk_level": risk,
+                    "overdue": overdue, "mine": mine, "sort": "due" if by_due else ""},
+        "now": now,
     }
     template = "complaints/_table.html" if request.htmx else "complaints/list.html"
     return render(request, template, context)

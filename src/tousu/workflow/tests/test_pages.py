@@ -86,3 +86,23 @@ def test_the_customer_answers_the_survey_without_logging_in(client, people):
     assert 'id="thanks"' in response.content.decode()
     assert Survey.objects.get(pk=survey.pk).score == 4
     assert client.get("/survey/not-a-token/").status_code == 404
+
+
+def test_the_list_shows_the_next_deadline_and_filters_the_overdue(client, people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tousu.testing import bearer
+
+    agent = people["agent"]
+    late = make_complaint(by=agent, text="想咨询一下退货流程", received_at=timezone.now() - timedelta(days=3))
+    fresh = make_complaint(by=agent, text="想咨询一下积分规则")
+    client.force_login(agent)
+    page = client.get("/complaints/?overdue=1&sort=due").content.decode()
+    assert late.tracking_number in page and fresh.tracking_number not in page
+    assert "overdue-cell" in page
+    listed = client.get("/api/complaints?overdue=true", headers=bearer(agent)).json()
+    assert [c["tracking_number"] for c in listed["items"]] == [late.tracking_number]
+    listed = client.get("/api/complaints?overdue=false", headers=bearer(agent)).json()
+    assert [c["tracking_number"] for c in listed["items"]] == [fresh.tracking_number]
