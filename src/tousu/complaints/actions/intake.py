@@ -36,7 +36,7 @@ from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows
 from tousu.risk import History, Policy, assess
-from tousu.workflow.actions.emergency import propose_emergency
+from tousu.workflow.actions.emergency import propose_emergencies
 from tousu.workflow.intake import after_intake, intake_deadline_rows
 from tousu.workflow.models import Deadline
 
@@ -215,8 +215,9 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                 for key, r, model in results))
             insert_rows(Deadline, _DEADLINE_COLUMNS, intake_deadline_rows(
                 ((ids[key], received, level, emergency, channel) for key, received, level, emergency, channel in clocks)))
-            for complaint in Complaint.objects.filter(pk__in=[ids[key] for key, r, _m in results if r.emergency]):
-                propose_emergency(complaint, now=now)
+            propose_emergencies(list(Complaint.objects.filter(
+                pk__in=[ids[key] for key, r, _m in results if r.emergency]).only("id", "tracking_number", "text",
+                                                                                  "department_id")), now=now)
         reassess_after_batch(lots=histories.lot_changes(), phones=histories.phone_changes(), now=now, by=by,
                              policy=(version, policy))
     except IntegrityError:

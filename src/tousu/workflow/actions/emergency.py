@@ -42,6 +42,33 @@ def propose_emergency(complaint: Complaint, *, now: datetime, reasons: Sequence[
     return plan
 
 
+def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> list[EmergencyPlan]:
+    """The same as `propose_emergency` for many new complaints at once (an import): a few bulk inserts
+    instead of a dozen queries per complaint."""
+    from tousu.notify.outbox import active_webhooks, build, store
+
+    if not complaints:
+        return []
+    plans = EmergencyPlan.objects.bulk_create([
+        EmergencyPlan(title=f"{c.tracking_number} {c.text[:60]}", proposed_at=now, golden_due_at=now + GOLDEN_PERIOD)
+        for c in complaints])
+    EmergencyPlan.complaints.through.objects.bulk_create([
+        EmergencyPlan.complaints.through(emergencyplan_id=plan.pk, complaint_id=c.pk)
+        for plan, c in zip(plans, complaints, strict=True)])
+    text = _("proposed by the risk assessment: %(reasons)s") % {"reasons": "emergency"}
+    EmergencyLog.objects.bulk_create([EmergencyLog(plan=plan, kind=EmergencyLog.Kind.STATE, at=now, text=text)
+                                      for plan in plans])
+    ComplaintEvent.objects.bulk_create([
+        ComplaintEvent(complaint=c, kind=EventKind.EMERGENCY, at=now, data={"plan": plan.pk, "state": State.PROPOSED})
+        for plan, c in zip(plans, complaints, strict=True)])
+    recipients, hooks = leaders(), active_webhooks()
+    store([row for plan, c in zip(plans, complaints, strict=True) for row in build(
+        key=f"emergency:{plan.pk}", kind="emergency", complaint=c, now=now, recipients=recipients, hooks=hooks,
+        subject=_("Emergency proposed: %(number)s — confirm within 2 hours") % {"number": c.tracking_number},
+        body=c.text[:500])])
+    return plans
+
+
 def _lead(by: User) -> None:
     if not by.can(Capability.LEAD_EMERGENCY):
         raise AccessDenied("only the emergency-team leader may do this")

@@ -1,6 +1,6 @@
 """Transfers, solutions and approvals, root cause, emergency plan and the satisfaction survey."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -242,3 +242,21 @@ def test_a_new_complaint_about_the_same_order_reopens_the_closed_one(people):
     assert complaint.status == "investigating"
     reopened = complaint.events.get(kind="status_changed", data__action="reopen")
     assert reopened.actor is None and "热水壶还是坏的" not in reopened.note
+
+
+def test_imported_emergencies_get_their_plans_and_clocks_too(people):
+    import io
+
+    from tousu.complaints.importers.run import import_file
+
+    content = "text\n孩子被热水壶烫伤住院了\n想咨询一下退货流程\n电动车电池起火，家里烧了\n".encode()
+    report = import_file(io.BytesIO(content), "x.csv", by=None, now=NOW)
+    assert report.created == 3
+    plans = EmergencyPlan.objects.all()
+    assert plans.count() == 2 and all(p.complaints.count() == 1 and p.state == "proposed" for p in plans)
+    assert Notification.objects.filter(kind="emergency", recipient=people["leader"]).count() == 2
+    from tousu.complaints.models import Complaint
+
+    assert all(c.deadlines.count() == 3 for c in Complaint.objects.all())
+    assert {c.deadlines.get(stage="acknowledge").due_at - c.received_at for c in Complaint.objects.filter(emergency=True)} \
+        == {timedelta(hours=2)}

@@ -1,0 +1,22 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tousu.complaints.models import ComplaintEvent
+from tousu.core.bulk import insert_rows
+from tousu.testing import make_complaint
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_inserted_in_bulk_read_back_as_the_orm_would_store_them():
+    complaint = make_complaint(text="想咨询一下")
+    at = datetime(2026, 2, 16, 23, 59, 58, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+    data = {"说明": "漏电", "amount": "12.50", "nested": [1, {"a": None}]}
+    insert_rows(ComplaintEvent, ("complaint", "kind", "actor", "at", "note", "data"),
+                [(complaint.pk, "note", None, at, "批量", data)])
+    event = ComplaintEvent.objects.get(note="批量")
+    assert event.at == at and event.data == data
+    assert ComplaintEvent.objects.filter(at=at, data__说明="漏电").exists()  # lookups match what was written
+
