@@ -135,3 +135,17 @@ def test_a_stage_without_an_extension_in_the_policy_cannot_be_extended(agent):
     complaint = _complaint(agent)
     with pytest.raises(IntakeError, match="no extension"):
         deadlines.extend(complaint, "acknowledge", by=make_user(Role.MANAGER), reason="x", now=at("2026-09-30T11:00"))
+
+
+def test_telecom_answers_within_fifteen_days_and_acknowledges_a_forwarded_appeal_in_a_working_day():
+    store_policy("telecom", activate=True)
+    agent = make_user(Role.AGENT, department=make_department())
+    assert due(_complaint(agent, text="请问如何办理宽带移机"), "solution") == "2026-10-15T10:00+08:00"
+    forwarded = _complaint(agent, text="请问如何办理宽带移机", channel="regulator")
+    assert due(forwarded, "acknowledge") == "2026-10-08T10:00+08:00"
+
+
+def test_aviation_answers_within_ten_working_days():
+    store_policy("aviation", activate=True)
+    agent = make_user(Role.AGENT, department=make_department())
+    assert due(_complaint(agent, text="请问如何办理值机"), "solution") == "2026-10-20T10:00+08:00"
