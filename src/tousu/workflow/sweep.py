@@ -17,6 +17,7 @@ from tousu.accounts.models import User
 from tousu.accounts.roles import Role
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import ComplaintEvent
+from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import active_webhooks, build, store
 from tousu.timeline import SHANGHAI
 from tousu.timeline.rules import due_at
@@ -42,6 +43,15 @@ def _until_done(step, now: datetime, chunk: int) -> int:
     return total
 
 
+_EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
+# What the sweep reads of each claimed clock: enough for events, recipients and the message.
+_PERSON = ("username", "email", "is_active", "role", "department_id")
+_READ = ("id", "stage", "due_at", "escalation_level", "complaint__id", "complaint__tracking_number",
+         "complaint__text", "complaint__owner_id", "complaint__department_id",
+         *(f"complaint__owner__{f}" for f in _PERSON), "complaint__department__manager_id",
+         *(f"complaint__department__manager__{f}" for f in _PERSON))
+
+
 def _open(queryset):
     return queryset.filter(met_at__isnull=True, paused_at__isnull=True)
 
@@ -61,13 +71,13 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
         if not claimed:
             return 0
         deadlines = list(Deadline.objects.filter(sweep_token=token).select_related(
-            "complaint__owner", "complaint__department__manager"))
+            "complaint__owner", "complaint__department__manager").only(*_READ))
         events, notifications = [], []
         for deadline in deadlines:
             complaint = deadline.complaint
             stage = str(STAGE_NAMES.get(deadline.stage, deadline.stage))
-            events.append(ComplaintEvent(complaint=complaint, kind=EventKind.DEADLINE_WARNING, at=now,
-                                         data={"stage": deadline.stage, "due_at": deadline.due_at.isoformat()}))
+            events.append((complaint.pk, EventKind.DEADLINE_WARNING, None, now, "",
+                           {"stage": deadline.stage, "due_at": deadline.due_at.isoformat()}))
             owner = [complaint.owner] if complaint.owner_id else ([complaint.department.manager]
                                                                   if complaint.department_id and complaint.department.manager_id else [])
             notifications += build(
@@ -77,7 +87,7 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
                     "number": complaint.tracking_number, "stage": stage,
                     "due": deadline.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")},
                 body=complaint.text[:300])
-        ComplaintEvent.objects.bulk_create(events, batch_size=500)
+        insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
         store(notifications)
     return len(deadlines)
 
@@ -99,7 +109,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
         if not total:
             return 0
         deadlines = list(Deadline.objects.filter(sweep_token=token).select_related(
-            "complaint__owner", "complaint__department__manager"))
+            "complaint__owner", "complaint__department__manager").only(*_READ))
         hooks = active_webhooks()
         leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
         managers_by_department: dict[int, list[User]] = defaultdict(list)
@@ -113,19 +123,19 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
             stage = str(STAGE_NAMES.get(deadline.stage, deadline.stage))
             reason = _("%(stage)s overdue since %(due)s") % {
                 "stage": stage, "due": deadline.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")}
-            escalations.append(Escalation(deadline=deadline, complaint=complaint, level=deadline.escalation_level,
-                                          step=step, recipients=[u.pk for u in targets], at=now, reason=reason))
-            events.append(ComplaintEvent(complaint=complaint, kind=EventKind.ESCALATED, at=now, note=reason,
-                                         data={"stage": deadline.stage, "level": deadline.escalation_level,
-                                               "step": step, "to": [u.username for u in targets]}))
+            escalations.append((deadline.pk, complaint.pk, deadline.escalation_level, step, [u.pk for u in targets],
+                                now, reason))
+            events.append((complaint.pk, EventKind.ESCALATED, None, now, reason,
+                           {"stage": deadline.stage, "level": deadline.escalation_level, "step": step,
+                            "to": [u.username for u in targets]}))
             notifications += build(
                 key=f"escalate:{deadline.pk}:{deadline.due_at.isoformat()}:{deadline.escalation_level}", kind="escalation", now=now,
                 complaint=complaint, recipients=targets, hooks=hooks if step != "owner" else (),
                 subject=_("Escalated (%(step)s): %(number)s — %(reason)s") % {
                     "step": step, "number": complaint.tracking_number, "reason": reason},
                 body=complaint.text[:300])
-        Escalation.objects.bulk_create(escalations, batch_size=500)
-        ComplaintEvent.objects.bulk_create(events, batch_size=500)
+        insert_rows(Escalation, ("deadline", "complaint", "level", "step", "recipients", "at", "reason"), escalations)
+        insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
         store(notifications)
     return len(deadlines)
 
