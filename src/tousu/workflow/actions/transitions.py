@@ -11,7 +11,7 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
-from tousu.workflow.actions.deadlines import meet_stages, start_stages
+from tousu.workflow.actions.deadlines import meet_stages, resume, start_stages
 from tousu.workflow.machine import PAUSABLE, TRANSITIONS, Action, State, TransitionError, check
 
 
@@ -38,6 +38,9 @@ def perform(complaint: Complaint, action: Action | str, *, by: User | None, now:
         raise IntakeError([FieldError("reason", _("this step needs a reason"))])
     before = complaint.status
     with transaction.atomic():
+        if complaint.waiting_since is not None and transition.target not in PAUSABLE:
+            # Leaving the states in which one waits for the customer: the clocks run again first.
+            resume(complaint, by=by, now=now, note=_("resumed by the next step"))
         values = {"status": transition.target.value, "updated_at": now}
         if transition.target is State.CLOSED:
             values["closed_at"] = now

@@ -149,3 +149,16 @@ def test_aviation_answers_within_ten_working_days():
     store_policy("aviation", activate=True)
     agent = make_user(Role.AGENT, department=make_department())
     assert due(_complaint(agent, text="请问如何办理值机"), "solution") == "2026-10-20T10:00+08:00"
+
+
+def test_moving_on_while_waiting_for_the_customer_restarts_the_clocks_first(agent):
+    from tousu.workflow.actions.approvals import SolutionInput, propose_solution
+
+    complaint = _complaint(agent, when="2026-11-02T10:00")
+    start_investigation(complaint, by=agent, now=at("2026-11-02T10:00"))
+    deadlines.pause(complaint, by=agent, reason="请客户补充材料", now=at("2026-11-03T10:00"))
+    propose_solution(complaint, SolutionInput(measures="退款", owner=agent, due_date=at("2026-11-20T00:00").date()),
+                     by=agent, now=at("2026-11-04T10:00"))
+    complaint.refresh_from_db()
+    assert complaint.waiting_since is None and complaint.events.filter(kind="resumed").exists()
+    assert not complaint.deadlines.filter(met_at__isnull=True, paused_at__isnull=False).exists()
