@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 
 from tousu.accounts.roles import Capability
 from tousu.assessments.actions import override_risk
-from tousu.assessments.incidents import close_incident
+from tousu.assessments.actions.incidents import close_incident
 from tousu.assessments.models import Incident
 from tousu.complaints.access import access_complaint, visible_complaints
 from tousu.complaints.schemas import ErrorOut

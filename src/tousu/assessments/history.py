@@ -31,7 +31,7 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
         totals = Complaint.objects.filter(lot=complaint.lot).aggregate(
             delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"), n=Count("id"))
         lot_delivered, lot_defective = totals["delivered"], totals["defective"]
-    from tousu.assessments.incidents import in_open_incident
+    from tousu.assessments.actions.incidents import in_open_incident
 
     return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
                    same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective,

@@ -15,7 +15,7 @@ from tousu.workflow.machine import INTAKE_STAGES
 
 
 def after_intake(complaint: Complaint, *, now: datetime) -> None:
-    from tousu.assessments.incidents import link_to_open_incidents
+    from tousu.assessments.actions.incidents import link_to_open_incidents
 
     link_to_open_incidents(complaint)
     start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)

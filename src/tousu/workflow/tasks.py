@@ -2,7 +2,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from tousu.workflow.sweep import sweep
+from tousu.workflow.actions.sweep import sweep
 
 
 @db_periodic_task(crontab(minute="*"))

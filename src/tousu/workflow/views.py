@@ -226,7 +226,7 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
-    from tousu.assessments.incidents import close_incident
+    from tousu.assessments.actions.incidents import close_incident
     from tousu.assessments.models import Incident
 
     incident = get_object_or_404(Incident, pk=incident_id)

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from tousu.accounts.roles import Role
-from tousu.assessments.incidents import close_incident, detect
+from tousu.assessments.actions.incidents import close_incident, detect
 from tousu.assessments.models import Incident
 from tousu.complaints.access import AccessDenied
 from tousu.notify.models import Notification

@@ -9,9 +9,9 @@ from tousu.accounts.roles import Role
 from tousu.notify.models import Notification, WebhookEndpoint
 from tousu.testing import make_complaint, make_department, make_user
 from tousu.timeline import SHANGHAI
+from tousu.workflow.actions.sweep import sweep
 from tousu.workflow.actions.transitions import acknowledge
 from tousu.workflow.models import Escalation
-from tousu.workflow.sweep import sweep
 
 
 def at(text: str) -> datetime:

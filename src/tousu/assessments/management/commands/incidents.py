@@ -4,7 +4,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tousu.assessments.incidents import detect
+from tousu.assessments.actions.incidents import detect
 from tousu.assessments.models import Incident
 from tousu.timeline import SHANGHAI
 

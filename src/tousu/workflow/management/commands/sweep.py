@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from tousu.notify.delivery import deliver_due
 from tousu.timeline import SHANGHAI
-from tousu.workflow.sweep import sweep
+from tousu.workflow.actions.sweep import sweep
 
 
 class Command(BaseCommand):
