@@ -112,9 +112,13 @@ class WorkCalendar:
                 day, clock = self.next_working_day(day), self.business_hours.start
             elif clock < self.business_hours.start:
                 clock = self.business_hours.start
+        return _at(self.nth_working_day_after(day, days), clock, self.tz)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the calendar is immutable and few; imports ask for the same days
+    def nth_working_day_after(self, day: date, days: int) -> date:
         for _ in range(days):
             day = self.next_working_day(day)
-        return _at(day, clock, self.tz)
+        return day
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """Counts only business hours of working days (all 24 hours of a working day without them)."""

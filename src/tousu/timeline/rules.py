@@ -50,7 +50,7 @@ class Duration(_Strict):
 
     @property
     def unit(self) -> Unit:
-        return next(unit for unit in Unit if getattr(self, unit.value) is not None)
+        return _UNIT_OF[tuple(getattr(self, unit.value) is not None for unit in Unit)]
 
     @property
     def amount(self) -> float:
@@ -59,6 +59,9 @@ class Duration(_Strict):
     def __str__(self) -> str:
         amount = self.amount
         return f"{int(amount) if float(amount).is_integer() else amount} {self.unit.value.replace('_', ' ')}"
+
+
+_UNIT_OF = {tuple(unit is other for other in Unit): unit for unit in Unit}
 
 
 class StageLimits(_Strict):
