@@ -203,6 +203,8 @@ class EmergencyPlan(models.Model):
     complaints = models.ManyToManyField("complaints.Complaint", related_name="emergency_plans")
     proposed_at = models.DateTimeField(_("proposed at"))
     golden_due_at = models.DateTimeField(_("acknowledge by"))  # the 2-hour golden period
+    # When the sweep reminded everyone that a proposed plan outlived its golden period unconfirmed.
+    overdue_reminded_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")

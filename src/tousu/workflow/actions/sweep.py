@@ -33,7 +33,41 @@ CHUNK = 1000
 
 
 def sweep(now: datetime, chunk: int = CHUNK) -> dict[str, int]:
-    return {"warned": _until_done(warn_due, now, chunk), "escalated": _until_done(escalate_overdue, now, chunk)}
+    result = {"warned": _until_done(warn_due, now, chunk), "escalated": _until_done(escalate_overdue, now, chunk)}
+    reminded = remind_unconfirmed_emergencies(now)
+    if reminded:
+        result["emergencies_unconfirmed"] = reminded
+    return result
+
+
+def remind_unconfirmed_emergencies(now: datetime) -> int:
+    """A proposed emergency plan nobody confirmed or declined within its golden period: the leaders and
+    the departments' managers are told once more, and the complaints' histories say so."""
+    from tousu.workflow.models import EmergencyPlan
+
+    with transaction.atomic():
+        late = EmergencyPlan.objects.filter(state=EmergencyPlan.State.PROPOSED, golden_due_at__lte=now,
+                                            overdue_reminded_at__isnull=True)
+        if not late.update(overdue_reminded_at=now):
+            return 0
+        plans = list(EmergencyPlan.objects.filter(state=EmergencyPlan.State.PROPOSED, overdue_reminded_at=now)
+                     .prefetch_related("complaints__department__manager"))
+        leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+        hooks = active_webhooks()
+        events, notifications = [], []
+        for plan in plans:
+            complaints = list(plan.complaints.all())
+            managers = [c.department.manager for c in complaints if c.department_id and c.department.manager_id]
+            reason = _("emergency plan not confirmed within the golden period (due %(due)s)") % {
+                "due": plan.golden_due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
+            events += [(c.pk, EventKind.ESCALATED, None, now, reason, {"plan": plan.pk, "step": "leader"})
+                       for c in complaints]
+            notifications += build(key=f"emergency-unconfirmed:{plan.pk}", kind="escalation", now=now,
+                                   complaint=complaints[0] if complaints else None, recipients=[*leaders, *managers],
+                                   hooks=hooks, subject=f"{plan.title[:80]} — {reason}", body=plan.title)
+        insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
+        store(notifications)
+    return len(plans)
 
 
 def _until_done(step, now: datetime, chunk: int) -> int:

@@ -136,3 +136,22 @@ def test_a_backlog_is_worked_off_in_small_transactions_with_the_same_result(team
     assert Escalation.objects.count() == 14 and Notification.objects.filter(kind="escalation").count() == 14
     assert sweep(at("2026-11-03T11:00"), chunk=3) == {"warned": 0, "escalated": 0}
     assert all(c.escalations.count() == 2 for c in complaints)
+
+
+@pytest.mark.django_db
+def test_an_emergency_plan_left_unconfirmed_past_the_golden_period_is_raised_once(team):
+    from tousu.workflow.actions.emergency import activate
+    from tousu.workflow.models import EmergencyPlan
+
+    agent, manager, leader = team
+    complaint = make_complaint(by=agent, text="孩子被热水壶烫伤住院了", now=at("2026-11-02T10:00"),
+                               received_at=at("2026-11-02T10:00"))
+    plan = EmergencyPlan.objects.get(complaints=complaint)
+    assert "emergencies_unconfirmed" not in sweep(at("2026-11-02T11:59"))
+    assert sweep(at("2026-11-02T12:01"))["emergencies_unconfirmed"] == 1
+    assert "emergencies_unconfirmed" not in sweep(at("2026-11-02T12:30"))
+    raised = Notification.objects.filter(key__startswith=f"emergency-unconfirmed:{plan.pk}")
+    assert {n.recipient for n in raised} == {leader, manager}
+    assert complaint.events.filter(kind="escalated", data__plan=plan.pk).count() == 1
+    activate(plan, by=leader, now=at("2026-11-02T12:40"))
+    assert "emergencies_unconfirmed" not in sweep(at("2026-11-03T12:00"))
