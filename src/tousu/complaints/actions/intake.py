@@ -242,6 +242,7 @@ def _record_one_by_one(fresh: Iterable[tuple[str, BatchItem]], *, by: User | Non
                     _recorded_event(complaint, kind=EventKind.IMPORTED, by=by, now=now,
                                     extra={"origin": origin, "row": item.row}).save()
                     assess_complaint(complaint, now=now, trigger="intake", by=by)
+                    after_intake(complaint, now=now)
                 result.tracking_numbers.append(complaint.tracking_number)
                 break
             except IntegrityError:

@@ -182,3 +182,30 @@ def test_many_rows_import_in_batches():
     assert report.created == 4500
     assert Complaint.objects.count() == 4500
     assert len(set(Complaint.objects.values_list("tracking_number", flat=True))) == 4500
+
+
+@pytest.mark.django_db
+def test_when_the_batch_insert_collides_rows_are_stored_one_by_one_completely(monkeypatch):
+    import io
+
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from tousu.complaints.actions import intake
+    from tousu.complaints.importers.run import import_file
+    from tousu.complaints.models import Complaint
+
+    real = intake.insert_rows
+
+    def collide(model, columns, rows):
+        if model is Complaint:
+            raise IntegrityError("simulated clash with a concurrent import")
+        return real(model, columns, rows)
+
+    monkeypatch.setattr(intake, "insert_rows", collide)
+    report = import_file(io.BytesIO("text\n想咨询一下退货流程\n孩子被烫伤住院了\n".encode()), "x.csv", by=None,
+                         now=timezone.now())
+    assert report.created == 2
+    for complaint in Complaint.objects.all():
+        assert complaint.assessments.count() == 1 and complaint.deadlines.count() == 3
+    assert Complaint.objects.get(emergency=True).emergency_plans.count() == 1
