@@ -85,8 +85,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", "")
 _SQLITE_OPTIONS = {
     # WAL lets pages read while an import writes; IMMEDIATE avoids lock-upgrade deadlocks between
-    # concurrent writers (web workers and queue consumers).
-    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    # concurrent writers (web workers and queue consumers). synchronous=FULL: a commit is on disk before
+    # the tracking number is shown, even if the machine loses power (NORMAL could lose the last commits).
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=20000;",
     "transaction_mode": "IMMEDIATE",
 }
 if DATABASE_URL:
