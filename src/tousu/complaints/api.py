@@ -31,6 +31,7 @@ class ComplaintFilters(Schema):
     received_from: datetime | None = None
     received_to: datetime | None = None
     overdue: bool | None = None  # a running stage clock is past its due time
+    possible_high_risk: bool | None = None  # the model says high where the rules did not
 
 
 @router.post("/complaints", response={201: ComplaintDetailOut, 403: ErrorOut, 422: ErrorOut})
@@ -63,6 +64,8 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
         complaints = complaints.filter(risk_level=filters.risk_level)
     if filters.emergency is not None:
         complaints = complaints.filter(emergency=filters.emergency)
+    if filters.possible_high_risk is not None:
+        complaints = complaints.filter(possible_high_risk=filters.possible_high_risk)
     if filters.department:
         complaints = complaints.filter(department__code=filters.department)
     if filters.owner:

@@ -79,3 +79,16 @@ def test_evaluate_type_prints_the_figures_as_json(trained, tmp_path, settings):
     metrics = json.loads(out.getvalue())
     assert metrics["n"] == 3 and set(metrics["per_label"]) == {"billing", "delivery", "service"}
     assert 0 <= metrics["macro_f1"] <= 1 and 0 <= metrics["accuracy"] <= 1
+
+
+def test_flagged_complaints_can_be_listed_on_their_own(client, trained):
+    agent = make_user(Role.AGENT, department=make_department())
+    flagged = client.post("/api/complaints", {"text": "账单多收了服务费"}, content_type="application/json",
+                          headers=bearer(agent)).json()["tracking_number"]
+    other = client.post("/api/complaints", {"text": "快递一直没有送到"}, content_type="application/json",
+                        headers=bearer(agent)).json()["tracking_number"]
+    listed = client.get("/api/complaints?possible_high_risk=true", headers=bearer(agent)).json()
+    assert [c["tracking_number"] for c in listed["items"]] == [flagged]
+    client.force_login(agent)
+    page = client.get("/complaints/?flagged=1").content.decode()
+    assert flagged in page and other not in page

@@ -44,6 +44,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     risk = request.GET.get("risk_level", "")
     overdue = request.GET.get("overdue") == "1"
     mine = request.GET.get("mine") == "1"
+    flagged = request.GET.get("flagged") == "1"
     by_due = request.GET.get("sort") == "due"
     channel = request.GET.get("channel", "")
     department = request.GET.get("department", "")
@@ -62,6 +63,8 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         complaints = complaints.filter(next_due__lt=now)
     if mine:
         complaints = complaints.filter(owner=request.user)
+    if flagged:
+        complaints = complaints.filter(possible_high_risk=True)
     if by_due:
         complaints = complaints.order_by(F("next_due").asc(nulls_last=True), "-received_at")
     page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -72,7 +75,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         "risk_levels": [("high", _("High")), ("medium", _("Medium")), ("low", _("Low"))],
         "departments": Department.objects.all(),
         "filters": {"status": status, "channel": channel, "department": department, "q": query, "risk_level": risk,
-                    "overdue": overdue, "mine": mine, "sort": "due" if by_due else ""},
+                    "overdue": overdue, "mine": mine, "flagged": flagged, "sort": "due" if by_due else ""},
         "now": now,
     }
     template = "complaints/_table.html" if request.htmx else "complaints/list.html"
