@@ -82,3 +82,32 @@ def test_the_leader_activates_and_closes_an_emergency_through_the_api(client, pe
     assert logged.json()["log"][-1]["text"] == "已送医"
     closed = _post(client, people["leader"], f"/api/emergencies/{plan.pk}/close", {"closing_review": "已召回"}).json()
     assert closed["state"] == "closed" and closed["closing_review"] == "已召回"
+
+
+def test_a_week_of_handling_with_the_clock_frozen(client, people):
+    """Through the API and the sweep command, with time itself moved on (time-machine)."""
+    import json
+    from datetime import datetime
+    from io import StringIO
+
+    import time_machine
+    from django.core.management import call_command
+
+    from tousu.timeline import SHANGHAI
+
+    agent = people["agent"]
+    with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI), tick=False) as clock:
+        complaint = make_complaint(by=agent, text="想咨询一下退货流程")
+        base = f"/api/complaints/{complaint.tracking_number}"
+        _post(client, agent, f"{base}/actions/start_investigation")
+        _post(client, agent, f"{base}/pause", {"reason": "请客户提供订单截图"})
+        clock.move_to(datetime(2026, 11, 5, 10, 0, tzinfo=SHANGHAI))  # three working days later
+        view = _post(client, agent, f"{base}/resume", {"reason": "截图已收到"}).json()
+        investigation = next(d for d in view["deadlines"] if d["stage"] == "investigation")
+        assert investigation["due_at"].startswith("2026-11-12T02:00")  # 10:00 in Shanghai, 3 days later
+        clock.move_to(datetime(2026, 11, 13, 9, 0, tzinfo=SHANGHAI))
+        out = StringIO()
+        call_command("sweep", "--no-deliver", stdout=out)
+        assert json.loads(out.getvalue())["escalated"] >= 1
+        view = client.get(f"{base}/workflow", headers=bearer(agent)).json()
+        assert next(d for d in view["deadlines"] if d["stage"] == "investigation")["overdue"] is True
