@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
+from tousu.assessments.models import Incident, PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import activate_policy
 from tousu.risk import PolicyError, load_policy_text
 
@@ -70,3 +70,18 @@ class RiskOverrideAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Mass-incident warnings are opened by the detector and closed from the emergencies page."""
+
+    list_display = ["opened_at", "key", "value", "state", "count_at_open", "expected", "closed_at"]
+    list_filter = ["state", "key"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+

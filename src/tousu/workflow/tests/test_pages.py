@@ -106,3 +106,15 @@ def test_the_list_shows_the_next_deadline_and_filters_the_overdue(client, people
     assert [c["tracking_number"] for c in listed["items"]] == [late.tracking_number]
     listed = client.get("/api/complaints?overdue=false", headers=bearer(agent)).json()
     assert [c["tracking_number"] for c in listed["items"]] == [fresh.tracking_number]
+
+
+def test_the_admin_configures_chat_webhooks_and_reads_the_outbox(client):
+    from tousu.notify.models import WebhookEndpoint
+
+    client.force_login(make_user(Role.ADMIN))
+    response = client.post("/admin/notify/webhookendpoint/add/", {
+        "name": "投诉群", "kind": "dingtalk", "url": "http://127.0.0.1:9/robot", "active": "on"})
+    assert response.status_code == 302 and WebhookEndpoint.objects.get().kind == "dingtalk"
+    for path in ("/admin/notify/notification/", "/admin/workflow/deadline/", "/admin/workflow/emergencyplan/",
+                 "/admin/assessments/incident/", "/admin/workflow/survey/"):
+        assert client.get(path).status_code == 200, path

@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from tousu.notify.models import Notification, WebhookEndpoint
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Chat-group robots: paste the robot's webhook URL and pick its message format."""
+
+    list_display = ["name", "kind", "department", "active"]
+    list_filter = ["kind", "active"]
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnly):
+    """The outbox, for looking at what was sent, what waits for a retry and what failed."""
+
+    list_display = ["created_at", "kind", "channel", "address", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "channel", "kind"]
+    search_fields = ["address", "subject", "key"]
