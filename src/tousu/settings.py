@@ -124,7 +124,6 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
-FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6 default, for webhook URLs typed without a scheme
 
 STATIC_URL = "static/"
 STATIC_ROOT = env_path("TOUSU_STATIC_ROOT", DATA_DIR / "static")

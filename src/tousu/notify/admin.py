@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from tousu.notify.models import Notification, WebhookEndpoint
 
@@ -9,6 +10,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     list_display = ["name", "kind", "department", "active"]
     list_filter = ["kind", "active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReadOnly(admin.ModelAdmin):
