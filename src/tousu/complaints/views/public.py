@@ -86,8 +86,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
         # The same answer whether the number or the contact was wrong: nothing is revealed.
         form.add_error(None, _("No complaint matches this tracking number and contact."))
         return render(request, "public/lookup.html", {"form": form}, status=404)
+    expected = complaint.deadlines.filter(stage="solution", met_at__isnull=True).values_list("due_at", flat=True).first()
     events = list(complaint.events.filter(kind__in=PUBLIC_EVENT_KINDS).order_by("at", "id"))
     labels = dict(Status.choices)
     for event in events:
         event.status_label = labels.get(event.data.get("after", ""), "") if event.kind == "status_changed" else ""
-    return render(request, "public/progress.html", {"complaint": complaint, "events": events})
+    return render(request, "public/progress.html", {"complaint": complaint, "events": events, "expected": expected})

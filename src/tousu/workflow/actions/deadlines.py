@@ -178,4 +178,25 @@ def extend(complaint: Complaint, stage: str, *, by: User, reason: str, now: date
         ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.DEADLINE_EXTENDED, actor=by, at=now,
                                       note=reason.strip(), data={"stage": stage, "before": before.isoformat(),
                                                                  "after": due.isoformat()})
+        _tell_customer_of_new_date(complaint, deadline, now=now)
     return deadline
+
+
+def _tell_customer_of_new_date(complaint: Complaint, deadline: Deadline, *, now: datetime) -> None:
+    """R-WF-3: when a case needs longer, the customer is told, with the expected date."""
+    from tousu.notify.outbox import enqueue
+    from tousu.timeline import SHANGHAI
+
+    expected = deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.CONTACT, at=now,
+                                  note=_("The customer was told the case needs longer, expected by %(date)s")
+                                  % {"date": expected},
+                                  data={"channel": "email" if complaint.email else "", "direction": "outbound",
+                                        "expected": expected})
+    if complaint.email:
+        enqueue(key=f"extended:{deadline.pk}", kind="customer_update", complaint=complaint, now=now, recipients=[],
+                addresses=[complaint.email], webhooks=False,
+                subject=_("Your complaint %(number)s needs more time") % {"number": complaint.tracking_number},
+                body=_("We need more time to look into your complaint %(number)s. We expect to answer by "
+                       "%(date)s.") % {"number": complaint.tracking_number, "date": expected})
+

@@ -162,3 +162,21 @@ def test_moving_on_while_waiting_for_the_customer_restarts_the_clocks_first(agen
     complaint.refresh_from_db()
     assert complaint.waiting_since is None and complaint.events.filter(kind="resumed").exists()
     assert not complaint.deadlines.filter(met_at__isnull=True, paused_at__isnull=False).exists()
+
+
+def test_the_customer_is_told_when_the_case_needs_longer_with_the_expected_date(agent):
+    from tousu.notify.models import Notification
+
+    complaint = _complaint(agent, when="2026-11-02T10:00", email="kehu@example.com")
+    start_investigation(complaint, by=agent, now=at("2026-11-02T10:00"))
+    deadlines.extend(complaint, "investigation", by=make_user(Role.MANAGER), reason="需送检",
+                     now=at("2026-11-04T10:00"))
+    mail = Notification.objects.get(kind="customer_update")
+    assert mail.address == "kehu@example.com" and "2026-11-16" in mail.body
+    assert complaint.events.get(kind="contact").data["expected"] == "2026-11-16"
+
+
+def test_the_public_progress_page_shows_the_expected_answer_date(client, agent):
+    complaint = _complaint(agent, when="2026-09-30T10:00", phone="13812345678")
+    page = client.post("/public/lookup/", {"tracking_number": complaint.tracking_number, "contact": "13812345678"})
+    assert 'id="expected"' in page.content.decode() and "2026-10-13" in page.content.decode()
