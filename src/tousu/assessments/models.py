@@ -39,7 +39,9 @@ class PolicyVersion(models.Model):
 
 
 class RiskAssessment(models.Model):
-    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="assessments")
+    # db_index=False: the (complaint, -assessed_at) index serves lookups by complaint.
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="assessments",
+                                  db_index=False)
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="assessments")
     risk_level = models.CharField(_("risk level"), max_length=10, choices=LEVEL_CHOICES)
     severity_grade = models.PositiveSmallIntegerField(_("severity grade"))

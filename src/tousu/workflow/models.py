@@ -19,7 +19,9 @@ class Deadline(models.Model):
     """One stage clock of one complaint (R-WF-3): when it started, when it is due, when it was met;
     paused while the complaint waits for the customer; warned and escalated by the sweep (R-WF-4)."""
 
-    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines")
+    # db_index=False: the (complaint, stage) index below serves lookups by complaint.
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="deadlines",
+                                  db_index=False)
     stage = models.CharField(_("stage"), max_length=20, choices=STAGE_CHOICES)
     duration = models.JSONField(_("limit"))  # e.g. {"working_days": 5}
     started_at = models.DateTimeField(_("started at"))
@@ -35,7 +37,7 @@ class Deadline(models.Model):
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     extended_at = models.DateTimeField(null=True, blank=True)
     extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+                                    related_name="+", db_index=False)
     extension_reason = models.TextField(blank=True)
     # Set by the sweep's claiming UPDATE so it can read back exactly the rows it took.
     sweep_token = models.CharField(max_length=32, blank=True, db_index=True)
