@@ -9,7 +9,7 @@ against 0.60 for the plain TF-IDF + logistic-regression baseline measured on the
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,11 +163,3 @@ def evaluate_type(path: Path, directory: Path) -> dict:
     texts, labels, _risks = read_examples(path)
     return evaluate(load(directory), texts, labels)
 
-
-def examples(rows: Iterable[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
-    texts, labels, risks = [], [], []
-    for text, label, risk in rows:
-        texts.append(text)
-        labels.append(label)
-        risks.append(risk)
-    return texts, labels, risks

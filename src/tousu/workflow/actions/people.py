@@ -1,12 +1,8 @@
-"""Who is told: the owner, the department manager, the emergency-team leaders (R-WF-4)."""
+"""Who is told: the department manager, the emergency-team leaders."""
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Role
 from tousu.complaints.models import Complaint
-
-
-def owner_of(complaint: Complaint) -> list[User]:
-    return [complaint.owner] if complaint.owner_id else manager_of(complaint)
 
 
 def manager_of(complaint: Complaint) -> list[User]:
@@ -19,6 +15,3 @@ def manager_of(complaint: Complaint) -> list[User]:
 
 def leaders() -> list[User]:
     return list(User.objects.filter(role=Role.LEADER, is_active=True))
-
-
-STEP_TARGETS = {"owner": owner_of, "manager": manager_of, "leader": lambda complaint: leaders()}

@@ -22,6 +22,7 @@ from tousu.notify.outbox import active_webhooks, build, store
 from tousu.timeline import SHANGHAI
 from tousu.timeline.rules import due_at
 from tousu.workflow.actions.deadlines import rules
+from tousu.workflow.actions.people import leaders as emergency_team_leaders
 from tousu.workflow.models import Deadline, Escalation
 
 STAGE_NAMES = dict(Deadline._meta.get_field("stage").choices)
@@ -52,7 +53,7 @@ def remind_unconfirmed_emergencies(now: datetime) -> int:
             return 0
         plans = list(EmergencyPlan.objects.filter(state=EmergencyPlan.State.PROPOSED, overdue_reminded_at=now)
                      .prefetch_related("complaints__department__manager"))
-        leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+        leaders = emergency_team_leaders()
         hooks = active_webhooks()
         events, notifications = [], []
         for plan in plans:
@@ -145,7 +146,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
         deadlines = list(Deadline.objects.filter(sweep_token=token).select_related(
             "complaint__owner", "complaint__department__manager").only(*_READ))
         hooks = active_webhooks()
-        leaders = list(User.objects.filter(role=Role.LEADER, is_active=True))
+        leaders = emergency_team_leaders()
         managers_by_department: dict[int, list[User]] = defaultdict(list)
         for manager in User.objects.filter(role=Role.MANAGER, is_active=True):
             managers_by_department[manager.department_id].append(manager)
