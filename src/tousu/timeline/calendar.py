@@ -166,3 +166,14 @@ class WorkCalendar:
 
 def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, clock.replace(tzinfo=None), tzinfo=tz)
+
+
+def parse_local(text: str) -> datetime:
+    """An ISO 8601 date-time as typed by an operator; without an offset it is Asia/Shanghai time.
+    ValueError names the expected form."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 date-time (e.g. 2026-09-30T10:00)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+

@@ -85,12 +85,10 @@ def _cause_initial(cause: RootCause | None) -> dict:
     return initial
 
 
-def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, done: str) -> HttpResponse:
-    complaint = access_complaint(request.user, tracking_number)
+def _report(request: HttpRequest, work: Callable[[], object], done: str) -> None:
+    """Run an action for a page: refusals become 403, bad input becomes messages naming the field."""
     try:
-        if not request.user.can(Capability.HANDLE) and not request.user.can(Capability.APPROVE):
-            raise AccessDenied("read-only role")
-        work(complaint, timezone.now())
+        work()
     except AccessDenied:
         raise PermissionDenied(_("your role may not do this")) from None
     except IntakeError as exc:
@@ -98,6 +96,21 @@ def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, do
             messages.error(request, f"{error.field}: {error.reason}")
     else:
         messages.success(request, done)
+
+
+def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, done: str,
+                  form=None) -> HttpResponse:
+    """The complaint page's forms: fetch the complaint, check the form, run `work(complaint, now)`."""
+    complaint = access_complaint(request.user, tracking_number)
+    if form is not None and not form.is_valid():
+        _form_errors(request, form)
+    else:
+        def guarded():
+            if not request.user.can(Capability.HANDLE) and not request.user.can(Capability.APPROVE):
+                raise AccessDenied("read-only role")
+            work(complaint, timezone.now())
+
+        _report(request, guarded, done)
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
 
 
@@ -144,26 +157,18 @@ def extend(request: HttpRequest, tracking_number: str, stage: str) -> HttpRespon
 @require_POST
 def transfer_view(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = TransferForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("complaints:detail", tracking_number=tracking_number)
-    data = form.cleaned_data
     return _on_complaint(request, tracking_number, lambda c, now: transfer(
-        c, by=request.user, reason=data["reason"], now=now, to_user=data["to_user"],
-        to_department=data["to_department"]), _("Transferred."))
+        c, by=request.user, reason=form.cleaned_data["reason"], now=now, to_user=form.cleaned_data["to_user"],
+        to_department=form.cleaned_data["to_department"]), _("Transferred."), form=form)
 
 
 @login_required
 @require_POST
 def propose(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = SolutionForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("complaints:detail", tracking_number=tracking_number)
-    data = approvals.SolutionInput(**form.cleaned_data)
-    return _on_complaint(request, tracking_number,
-                         lambda c, now: approvals.propose_solution(c, data, by=request.user, now=now),
-                         _("Solution sent for approval."))
+    return _on_complaint(request, tracking_number, lambda c, now: approvals.propose_solution(
+        c, approvals.SolutionInput(**form.cleaned_data), by=request.user, now=now),
+        _("Solution sent for approval."), form=form)
 
 
 @login_required
@@ -173,12 +178,9 @@ def decide(request: HttpRequest, solution_id: int) -> HttpResponse:
     if not visible_complaints(request.user).filter(pk=solution.complaint_id).exists():
         raise Http404("no such solution")
     form = DecisionForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("complaints:detail", tracking_number=solution.complaint.tracking_number)
-    approve = form.cleaned_data["decision"] == "approve"
     return _on_complaint(request, solution.complaint.tracking_number, lambda c, now: approvals.decide(
-        solution, by=request.user, approve=approve, reason=form.cleaned_data["reason"], now=now), _("Decision recorded."))
+        solution, by=request.user, approve=form.cleaned_data["decision"] == "approve",
+        reason=form.cleaned_data["reason"], now=now), _("Decision recorded."), form=form)
 
 
 @login_required
@@ -188,15 +190,15 @@ def root_cause(request: HttpRequest, tracking_number: str) -> HttpResponse:
     _version, policy = active_policy()
     form = RootCauseForm(request.POST, categories=policy.workflow.cause_categories,
                          attachments=complaint.attachments.all())
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("complaints:detail", tracking_number=tracking_number)
-    data = form.cleaned_data
-    whys = [data[f"why{i}"] for i in range(1, 6)]
-    return _on_complaint(request, tracking_number, lambda c, now: record_root_cause(
-        c, by=request.user, category=data["category"], whys=whys, now=now,
-        responsible_department=data["responsible_department"], responsible_person=data["responsible_person"],
-        evidence_ids=[int(pk) for pk in data["evidence"]]), _("Root cause recorded."))
+
+    def record(c, now):
+        data = form.cleaned_data
+        return record_root_cause(
+            c, by=request.user, category=data["category"], whys=[data[f"why{i}"] for i in range(1, 6)], now=now,
+            responsible_department=data["responsible_department"], responsible_person=data["responsible_person"],
+            evidence_ids=[int(pk) for pk in data["evidence"]])
+
+    return _on_complaint(request, tracking_number, record, _("Root cause recorded."), form=form)
 
 
 # ---- emergency plans ---------------------------------------------------------------------------
@@ -230,15 +232,8 @@ def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
     from tousu.assessments.models import Incident
 
     incident = get_object_or_404(Incident, pk=incident_id)
-    try:
-        close_incident(incident, by=request.user, note=request.POST.get("note", ""), now=timezone.now())
-    except AccessDenied:
-        raise PermissionDenied(_("your role may not do this")) from None
-    except IntakeError as exc:
-        for error in exc.errors:
-            messages.error(request, f"{error.field}: {error.reason}")
-    else:
-        messages.success(request, _("Done."))
+    _report(request, lambda: close_incident(incident, by=request.user, note=request.POST.get("note", ""),
+                                            now=timezone.now()), _("Done."))
     return redirect("workflow:emergency_list")
 
 
@@ -258,32 +253,21 @@ def emergency_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 def emergency_act(request: HttpRequest, plan_id: int, step: str) -> HttpResponse:
     plan = get_object_or_404(_plans_for(request.user), pk=plan_id)
-    now = timezone.now()
-    try:
-        if step == "activate":
-            form = ActivateForm(request.POST)
-            if not form.is_valid():
-                raise IntakeError([])
-            emergency.activate(plan, by=request.user, now=now, team=form.team())
-        elif step == "decline":
-            emergency.decline(plan, by=request.user, reason=request.POST.get("reason", ""), now=now)
-        elif step == "report":
-            emergency.report(plan, by=request.user, kind=request.POST.get("kind", ""),
-                             text=request.POST.get("text", ""), now=now)
-        elif step == "link":
-            complaint = access_complaint(request.user, request.POST.get("tracking_number", ""))
-            emergency.link(plan, complaint, by=request.user, now=now)
-        elif step == "close":
-            emergency.close_plan(plan, by=request.user, review=request.POST.get("reason", ""), now=now)
-        else:
-            raise Http404("no such step")
-    except AccessDenied:
-        raise PermissionDenied(_("your role may not do this")) from None
-    except IntakeError as exc:
-        for error in exc.errors:
-            messages.error(request, f"{error.field}: {error.reason}")
+    now, by, post = timezone.now(), request.user, request.POST
+    steps = {
+        "activate": lambda: emergency.activate(plan, by=by, now=now, team=form.team()),
+        "decline": lambda: emergency.decline(plan, by=by, reason=post.get("reason", ""), now=now),
+        "report": lambda: emergency.report(plan, by=by, kind=post.get("kind", ""), text=post.get("text", ""), now=now),
+        "link": lambda: emergency.link(plan, access_complaint(by, post.get("tracking_number", "")), by=by, now=now),
+        "close": lambda: emergency.close_plan(plan, by=by, review=post.get("reason", ""), now=now),
+    }
+    if step not in steps:
+        raise Http404("no such step")
+    form = ActivateForm(post)
+    if step == "activate" and not form.is_valid():
+        _form_errors(request, form)
     else:
-        messages.success(request, _("Done."))
+        _report(request, steps[step], _("Done."))
     return redirect("workflow:emergency_detail", plan_id=plan.pk)
 
 

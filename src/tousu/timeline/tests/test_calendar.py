@@ -126,3 +126,12 @@ def test_naive_times_are_refused():
 def test_lunch_outside_the_working_hours_is_refused():
     with pytest.raises(ValueError, match="lunch"):
         BusinessHours(time(9), time(18), (time(8), time(10)))
+
+
+def test_an_operators_time_without_offset_is_shanghai_time():
+    from tousu.timeline import parse_local
+
+    assert parse_local("2026-09-30T10:00") == at("2026-09-30T10:00")
+    assert parse_local("2026-09-30T02:00+00:00") == at("2026-09-30T10:00")
+    with pytest.raises(ValueError, match="not an ISO 8601"):
+        parse_local("yesterday")

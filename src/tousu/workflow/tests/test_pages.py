@@ -118,3 +118,19 @@ def test_the_admin_configures_chat_webhooks_and_reads_the_outbox(client):
     for path in ("/admin/notify/notification/", "/admin/workflow/deadline/", "/admin/workflow/emergencyplan/",
                  "/admin/assessments/incident/", "/admin/workflow/survey/"):
         assert client.get(path).status_code == 200, path
+
+
+def test_bad_forms_and_refusals_on_the_pages_change_nothing(client, people):
+    complaint = make_complaint(by=people["agent"], text="孩子被热水壶烫伤住院了")
+    plan = EmergencyPlan.objects.get(complaints=complaint)
+    client.force_login(people["agent"])
+    page = client.post(f"/complaints/{complaint.tracking_number}/transfer/", {"to_user": people["specialist"].pk},
+                       follow=True).content.decode()
+    assert "reason:" in page
+    complaint.refresh_from_db()
+    assert complaint.owner == people["agent"] and not complaint.transfers.exists()
+    client.force_login(people["manager"])
+    assert client.post(f"/emergencies/{plan.pk}/activate/", {}).status_code == 403
+    assert client.post(f"/emergencies/{plan.pk}/nonsense/", {}).status_code == 404
+    plan.refresh_from_db()
+    assert plan.state == "proposed"

@@ -1,12 +1,11 @@
 import json
-from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tousu.assessments.actions.incidents import detect
 from tousu.assessments.models import Incident
-from tousu.timeline import SHANGHAI
+from tousu.timeline import parse_local
 
 
 class Command(BaseCommand):
@@ -19,11 +18,9 @@ class Command(BaseCommand):
         moment = timezone.now()
         if now:
             try:
-                moment = datetime.fromisoformat(now)
-            except ValueError:
-                raise CommandError(f"--now: {now!r} is not an ISO 8601 date-time") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=SHANGHAI)
+                moment = parse_local(now)
+            except ValueError as exc:
+                raise CommandError(f"--now: {exc}") from None
         opened = detect(moment)
         self.stdout.write(json.dumps({
             "opened": [{"id": i.pk, "key": i.key, "value": i.value, "count": i.count_at_open,

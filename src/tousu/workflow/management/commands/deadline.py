@@ -1,10 +1,9 @@
 import sys
-from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tousu.risk import PolicyError, load_policy
-from tousu.timeline import SHANGHAI, WorkCalendar
+from tousu.timeline import SHANGHAI, WorkCalendar, parse_local
 from tousu.timeline.rules import Duration, due_at
 
 
@@ -24,11 +23,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, start: str, policy: str | None, **options):
         try:
-            moment = datetime.fromisoformat(start)
-        except ValueError:
-            raise CommandError(f"start: {start!r} is not an ISO 8601 date-time (e.g. 2026-09-30T10:00)") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=SHANGHAI)
+            moment = parse_local(start)
+        except ValueError as exc:
+            raise CommandError(f"start: {exc}") from None
         amounts = {unit: options[unit] for unit in ("working_days", "working_hours", "hours", "days", "months")
                    if options.get(unit) is not None}
         try:

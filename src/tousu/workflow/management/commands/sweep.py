@@ -1,11 +1,10 @@
 import json
-from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tousu.notify.delivery import deliver_due
-from tousu.timeline import SHANGHAI
+from tousu.timeline import parse_local
 from tousu.workflow.actions.sweep import sweep
 
 
@@ -21,11 +20,9 @@ class Command(BaseCommand):
         moment = timezone.now()
         if now:
             try:
-                moment = datetime.fromisoformat(now)
-            except ValueError:
-                raise CommandError(f"--now: {now!r} is not an ISO 8601 date-time") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=SHANGHAI)
+                moment = parse_local(now)
+            except ValueError as exc:
+                raise CommandError(f"--now: {exc}") from None
         result = sweep(moment)
         if not no_deliver:
             result["notifications"] = deliver_due(moment)
