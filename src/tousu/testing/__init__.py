@@ -31,6 +31,20 @@ def make_user(role: str = Role.AGENT, *, department: Department | None = None, u
     return user
 
 
+def make_team(*, department_code: str = "", **usernames: str) -> dict:
+    """A department with its manager, an agent and a specialist, plus a quality-department user and an
+    emergency-team leader; keyed by role (and "department"). `agent="li"` names a user."""
+    department = make_department(code=department_code)
+    team: dict = {"department": department}
+    for role in (Role.MANAGER, Role.AGENT, Role.SPECIALIST):
+        team[role.value] = make_user(role, department=department, username=usernames.get(role.value, ""))
+    for role in (Role.QUALITY, Role.LEADER):
+        team[role.value] = make_user(role, username=usernames.get(role.value, ""))
+    department.manager = team["manager"]
+    department.save()
+    return team
+
+
 def bearer(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {ApiToken.issue(user).key}"}
 

@@ -20,7 +20,7 @@ from tousu.workflow.actions.root_cause import record_root_cause
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.actions.transitions import perform
 from tousu.workflow.machine import available_actions
-from tousu.workflow.models import EmergencyPlan, Solution
+from tousu.workflow.models import Deadline, EmergencyPlan, Solution, root_cause_of
 
 router = Router(tags=["workflow"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -89,20 +89,21 @@ def _solution(solution: Solution) -> dict:
     }
 
 
+def _deadline(d: Deadline, now: datetime) -> dict:
+    return {"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at, "met_at": d.met_at,
+            "paused_at": d.paused_at, "overdue": d.is_overdue(now), "escalation_level": d.escalation_level,
+            "extended_at": d.extended_at, "provisional": WorkCalendar.is_provisional(d.due_at.year)}
+
+
 def workflow_view(complaint, user: User, now: datetime) -> dict:
-    cause = _root_cause_or_none(complaint)
+    cause = root_cause_of(complaint)
     return {
         "tracking_number": complaint.tracking_number, "status": complaint.status,
         "waiting_since": complaint.waiting_since, "owner": _name(complaint.owner),
         "first_owner": _name(complaint.first_owner),
         "actions": [a.value for a in available_actions(complaint.status, user.role)] if user.can(Capability.HANDLE)
         else [],
-        "deadlines": [{"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at,
-                       "met_at": d.met_at, "paused_at": d.paused_at,
-                       "overdue": d.met_at is None and d.paused_at is None and d.due_at < now,
-                       "escalation_level": d.escalation_level, "extended_at": d.extended_at,
-                       "provisional": WorkCalendar.is_provisional(d.due_at.year)}
-                      for d in complaint.deadlines.order_by("started_at", "id")],
+        "deadlines": [_deadline(d, now) for d in complaint.deadlines.order_by("started_at", "id")],
         "solutions": [_solution(s) for s in complaint.solutions.select_related("owner", "proposed_by")
                       .prefetch_related("steps__decided_by")],
         "root_cause": None if cause is None else {
@@ -112,15 +113,6 @@ def workflow_view(complaint, user: User, now: datetime) -> dict:
             "evidence": [a.pk for a in cause.evidence.all()]},
         "emergency_plans": [{"id": p.pk, "state": p.state, "title": p.title} for p in complaint.emergency_plans.all()],
     }
-
-
-def _root_cause_or_none(complaint):
-    from tousu.workflow.models import RootCause
-
-    try:
-        return complaint.root_cause
-    except RootCause.DoesNotExist:
-        return None
 
 
 @router.get("/complaints/{tracking_number}/workflow", response={200: WorkflowOut, 404: ErrorOut})
@@ -165,9 +157,7 @@ def post_extend(request: HttpRequest, tracking_number: str, stage: str, payload:
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     d = deadlines.extend(complaint, stage, by=request.auth, reason=payload.reason, now=now)
-    return {"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at, "met_at": d.met_at,
-            "paused_at": d.paused_at, "overdue": d.due_at < now, "escalation_level": d.escalation_level,
-            "extended_at": d.extended_at}
+    return _deadline(d, now)
 
 
 class TransferIn(Schema):

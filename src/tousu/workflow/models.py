@@ -60,6 +60,9 @@ class Deadline(models.Model):
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.stage} {self.due_at:%Y-%m-%d %H:%M}"
 
+    def is_overdue(self, now) -> bool:
+        return self.met_at is None and self.paused_at is None and self.due_at < now
+
 
 class Escalation(models.Model):
     deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="escalations")
@@ -257,3 +260,11 @@ class EmergencyLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+def root_cause_of(complaint) -> RootCause | None:
+    try:
+        return complaint.root_cause
+    except RootCause.DoesNotExist:
+        return None
+

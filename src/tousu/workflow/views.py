@@ -33,7 +33,7 @@ from tousu.workflow.forms import (
     TransferForm,
 )
 from tousu.workflow.machine import PAUSABLE, available_actions
-from tousu.workflow.models import EmergencyPlan, RootCause, Solution, Survey
+from tousu.workflow.models import EmergencyPlan, RootCause, Solution, Survey, root_cause_of
 
 
 def handling_context(complaint, user, now) -> dict:
@@ -46,13 +46,10 @@ def handling_context(complaint, user, now) -> dict:
         step = approvals.current_step(solution) if solution.status == Solution.Decision.PENDING else None
         if step is not None and approvals.may_decide_step(user, solution, step):
             decidable[solution.pk] = step
-    try:
-        cause = complaint.root_cause
-    except RootCause.DoesNotExist:
-        cause = None
+    cause = root_cause_of(complaint)
     clocks = list(complaint.deadlines.order_by("started_at", "id"))
     for clock in clocks:
-        clock.overdue = clock.met_at is None and clock.paused_at is None and clock.due_at < now
+        clock.overdue = clock.is_overdue(now)
         clock.extendable = (user.can(Capability.APPROVE) and clock.met_at is None and clock.extended_at is None
                             and policy.deadlines.limits(clock.stage, complaint.channel).extension is not None)
     survey = complaint.surveys.first()

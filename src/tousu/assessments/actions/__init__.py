@@ -122,8 +122,9 @@ def lot_totals(lot: str) -> tuple[int | None, int | None]:
     return totals["delivered"], totals["defective"]
 
 
-def _minus(total: int | None, part: int | None) -> int | None:
-    return None if total is None else total - (part or 0)
+def _swapped(total: int | None, current: int | None, previous: int | None) -> int | None:
+    """A lot total as it was with this complaint's `previous` quantity instead of its `current` one."""
+    return previous if total is None else total - (current or 0) + (previous or 0)
 
 
 def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
@@ -136,10 +137,8 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
     if complaint.lot:
         after = lot_totals(complaint.lot)
         own_before = quantities_before or (None, None)
-        before = (_minus(after[0], complaint.quantity_delivered) if after[0] is not None else None,
-                  _minus(after[1], complaint.quantity_defective) if after[1] is not None else None)
-        before = (before[0] + (own_before[0] or 0) if before[0] is not None else own_before[0],
-                  before[1] + (own_before[1] or 0) if before[1] is not None else own_before[1])
+        before = (_swapped(after[0], complaint.quantity_delivered, own_before[0]),
+                  _swapped(after[1], complaint.quantity_defective, own_before[1]))
         if lot_crossed(rules, before, after):
             groups["lot_changed"] = others.filter(lot=complaint.lot)
     if quantities_before is not None:

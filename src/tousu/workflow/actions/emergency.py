@@ -22,29 +22,17 @@ GOLDEN_PERIOD = timedelta(hours=2)
 State = EmergencyPlan.State
 
 
-def propose_emergency(complaint: Complaint, *, now: datetime, reasons: Sequence[str] = ()) -> EmergencyPlan | None:
+def propose_emergency(complaint: Complaint, *, now: datetime) -> EmergencyPlan | None:
     """Called at intake when the assessment says emergency; one open plan per complaint."""
     if complaint.emergency_plans.exclude(state__in=[State.DECLINED, State.CLOSED]).exists():
         return None
     with transaction.atomic():
-        plan = EmergencyPlan.objects.create(title=f"{complaint.tracking_number} {complaint.text[:60]}",
-                                            proposed_at=now, golden_due_at=now + GOLDEN_PERIOD)
-        plan.complaints.add(complaint)
-        EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, at=now,
-                                    text=_("proposed by the risk assessment: %(reasons)s")
-                                    % {"reasons": ", ".join(reasons) or "emergency"})
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, at=now,
-                                      data={"plan": plan.pk, "state": State.PROPOSED})
-        enqueue(key=f"emergency:{plan.pk}", kind="emergency", complaint=complaint, now=now, recipients=leaders(),
-                subject=_("Emergency proposed: %(number)s — confirm within 2 hours")
-                % {"number": complaint.tracking_number},
-                body=complaint.text[:500])
-    return plan
+        return propose_emergencies([complaint], now=now)[0]
 
 
 def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> list[EmergencyPlan]:
-    """The same as `propose_emergency` for many new complaints at once (an import): a few bulk inserts
-    instead of a dozen queries per complaint."""
+    """A proposed plan per complaint (new ones: an import, or intake through `propose_emergency`), each
+    with its log line, the complaint's event and a message to the leaders; a few bulk inserts in all."""
     from tousu.notify.outbox import active_webhooks, build, store
 
     if not complaints:

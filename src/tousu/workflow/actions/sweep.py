@@ -120,7 +120,7 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
                 recipients=owner, hooks=(),
                 subject=_("%(number)s: %(stage)s due %(due)s") % {
                     "number": complaint.tracking_number, "stage": stage,
-                    "due": deadline.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")},
+                    "due": deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")},
                 body=complaint.text[:300])
         insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
         store(notifications)
@@ -157,7 +157,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
             targets = _targets(step, complaint, leaders, managers_by_department)
             stage = str(STAGE_NAMES.get(deadline.stage, deadline.stage))
             reason = _("%(stage)s overdue since %(due)s") % {
-                "stage": stage, "due": deadline.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")}
+                "stage": stage, "due": deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
             escalations.append((deadline.pk, complaint.pk, deadline.escalation_level, step, [u.pk for u in targets],
                                 now, reason))
             events.append((complaint.pk, EventKind.ESCALATED, None, now, reason,
@@ -183,7 +183,3 @@ def _targets(step: str, complaint, leaders: list[User], managers: dict[int, list
     if step == "manager":
         return manager or leaders
     return leaders
-
-
-def _tz():
-    return SHANGHAI

@@ -44,8 +44,6 @@ def perform(complaint: Complaint, action: Action | str, *, by: User | None, now:
         values = {"status": transition.target.value, "updated_at": now}
         if transition.target is State.CLOSED:
             values["closed_at"] = now
-        if transition.target not in PAUSABLE and complaint.waiting_since is not None:
-            values["waiting_since"] = None
         # The status in the WHERE makes two people acting at once safe: only the first one moves it.
         if not Complaint.objects.filter(pk=complaint.pk, status=before).update(**values):
             raise IntakeError([FieldError("status", _("the complaint was changed meanwhile; reload it"))])

@@ -1,7 +1,6 @@
 import pytest
 
-from tousu.accounts.roles import Role
-from tousu.testing import bearer, make_complaint, make_department, make_user
+from tousu.testing import bearer, make_complaint, make_team
 from tousu.workflow.models import EmergencyPlan
 
 pytestmark = pytest.mark.django_db
@@ -9,13 +8,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people():
-    department = make_department(code="kf")
-    manager = make_user(Role.MANAGER, department=department, username="wang")
-    department.manager = manager
-    department.save()
-    return {"agent": make_user(Role.AGENT, department=department, username="li"), "manager": manager,
-            "specialist": make_user(Role.SPECIALIST, department=department, username="zhao"),
-            "leader": make_user(Role.LEADER, username="boss")}
+    return make_team(department_code="kf", agent="li", specialist="zhao", manager="wang", leader="boss")
 
 
 def _post(client, user, url, body=None):

@@ -9,7 +9,7 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.validation import IntakeError
 from tousu.notify.models import Notification
-from tousu.testing import make_complaint, make_department, make_user
+from tousu.testing import make_complaint, make_department, make_team, make_user
 from tousu.timeline import SHANGHAI
 from tousu.workflow.actions import approvals, emergency
 from tousu.workflow.actions.root_cause import record_root_cause
@@ -24,17 +24,7 @@ NOW = datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)
 
 @pytest.fixture
 def people():
-    department = make_department()
-    manager = make_user(Role.MANAGER, department=department)
-    department.manager = manager
-    department.save()
-    return {
-        "department": department, "manager": manager,
-        "agent": make_user(Role.AGENT, department=department),
-        "specialist": make_user(Role.SPECIALIST, department=department),
-        "quality": make_user(Role.QUALITY), "leader": make_user(Role.LEADER),
-        "other_manager": make_user(Role.MANAGER, department=make_department()),
-    }
+    return {**make_team(), "other_manager": make_user(Role.MANAGER, department=make_department())}
 
 
 def _investigating(people, text="快递丢了，要求赔偿", **fields):

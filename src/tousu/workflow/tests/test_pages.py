@@ -1,7 +1,7 @@
 import pytest
 
 from tousu.accounts.roles import Role
-from tousu.testing import make_complaint, make_department, make_user
+from tousu.testing import make_complaint, make_team, make_user
 from tousu.workflow.models import EmergencyPlan, Survey
 
 pytestmark = pytest.mark.django_db
@@ -9,12 +9,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people():
-    department = make_department()
-    manager = make_user(Role.MANAGER, department=department)
-    department.manager = manager
-    department.save()
-    return {"agent": make_user(Role.AGENT, department=department), "manager": manager,
-            "specialist": make_user(Role.SPECIALIST, department=department), "leader": make_user(Role.LEADER)}
+    return make_team()
 
 
 def test_the_complaint_page_offers_the_next_steps_and_takes_them(client, people):

@@ -5,9 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tousu.accounts.roles import Role
 from tousu.notify.models import Notification, WebhookEndpoint
-from tousu.testing import make_complaint, make_department, make_user
+from tousu.testing import make_complaint, make_team
 from tousu.timeline import SHANGHAI
 from tousu.workflow.actions.sweep import sweep
 from tousu.workflow.actions.transitions import acknowledge
@@ -20,13 +19,8 @@ def at(text: str) -> datetime:
 
 @pytest.fixture
 def team(db):
-    department = make_department()
-    manager = make_user(Role.MANAGER, department=department)
-    department.manager = manager
-    department.save()
-    agent = make_user(Role.AGENT, department=department)
-    leader = make_user(Role.LEADER)
-    return agent, manager, leader
+    people = make_team()
+    return people["agent"], people["manager"], people["leader"]
 
 
 def _complaint(agent, when="2026-11-02T10:00"):  # a Monday
