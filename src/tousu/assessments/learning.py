@@ -36,10 +36,7 @@ def suggestions_for(texts: Sequence[str]) -> list[Suggestion | None]:
 
 
 def suggestion_record(suggestion: Suggestion | None) -> dict:
-    if suggestion is None:
-        return {}
-    model = active_model()
-    return {**suggestion.as_dict(), "model": model.version if model else ""}
+    return suggestion.as_dict() if suggestion is not None else {}
 
 
 def flags_possible_high_risk(suggestion: Suggestion | None, rule_level: str) -> bool:

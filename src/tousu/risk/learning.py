@@ -38,6 +38,7 @@ class Suggestion:
     complaint_type: str
     confidence: float
     high_risk_probability: float | None
+    model: str = ""  # the version of the model that made it
 
     @property
     def possible_high_risk(self) -> bool:
@@ -46,7 +47,7 @@ class Suggestion:
     def as_dict(self) -> dict:
         return {"type": self.complaint_type, "confidence": round(self.confidence, 4),
                 "high_risk_probability": None if self.high_risk_probability is None
-                else round(self.high_risk_probability, 4)}
+                else round(self.high_risk_probability, 4), "model": self.model}
 
 
 def _classifier() -> Pipeline:
@@ -94,7 +95,7 @@ class TextModel:
         for i, row in enumerate(type_probabilities):
             best = int(row.argmax())
             suggestions.append(Suggestion(str(labels[best]), float(row[best]),
-                                          None if high is None else float(high[i])))
+                                          None if high is None else float(high[i]), self.version))
         return suggestions
 
     def save(self, directory: Path) -> None:
