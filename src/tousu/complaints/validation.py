@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -85,7 +86,8 @@ def _blank(value: Any) -> bool:
 _ALLOWED: dict[type, frozenset[str]] = {}
 
 
-def _choice(value: Any, choices: type, aliases: dict[str, str], field_label: str) -> str:
+def _choice(value: Any, choices: type, aliases: dict[str, str], field_label: Any) -> str:
+    """`field_label` is lazy: it is translated only for an error, not for every valid row."""
     allowed = _ALLOWED.get(choices)
     if allowed is None:
         allowed = _ALLOWED[choices] = frozenset(choices.values)
@@ -138,21 +140,21 @@ class IntakeData(BaseModel):
     def _channel(cls, value: Any) -> Any:
         if _blank(value):
             return Channel.WEB
-        return _choice(value, Channel, CHANNEL_ALIASES, _("channel"))
+        return _choice(value, Channel, CHANNEL_ALIASES, gettext_lazy("channel"))
 
     @field_validator("demand", mode="before")
     @classmethod
     def _demand(cls, value: Any) -> Any:
         if _blank(value):
             return ""
-        return _choice(value, Demand, DEMAND_ALIASES, _("demand"))
+        return _choice(value, Demand, DEMAND_ALIASES, gettext_lazy("demand"))
 
     @field_validator("customer_level", mode="before")
     @classmethod
     def _customer_level(cls, value: Any) -> Any:
         if _blank(value):
             return CustomerLevel.REGULAR
-        return _choice(value, CustomerLevel, CUSTOMER_LEVEL_ALIASES, _("customer level"))
+        return _choice(value, CustomerLevel, CUSTOMER_LEVEL_ALIASES, gettext_lazy("customer level"))
 
     @field_validator("phone", mode="before")
     @classmethod

@@ -17,6 +17,8 @@ class Engine:
 
     def __init__(self, policy: Policy):
         self.policy = policy
+        self.emergency_any = frozenset(policy.emergency.any_of)
+        self.emergency_all = tuple(frozenset(group) for group in policy.emergency.all_of)
         entries: list[tuple[str, Target]] = []
         self.rules = {}
         for factor, factor_policy in policy.factors.items():
@@ -125,8 +127,8 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     else:
         level = policy.baseline_level
     factors = tuple(sorted(fired))
-    emergency = bool(emergency_rules) or any(f in fired for f in policy.emergency.any_of) or any(
-        all(f in fired for f in group) for group in policy.emergency.all_of)
+    emergency = bool(emergency_rules) or not engine.emergency_any.isdisjoint(fired) or any(
+        group <= fired.keys() for group in engine.emergency_all)
     if emergency:
         level = Level.HIGH
     complaint_type, subtype = _suggest_type(policy, type_scores, subtype_scores)

@@ -3,6 +3,7 @@ working days, calendar days or months; and the deadline arithmetic that places t
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -48,11 +49,11 @@ class Duration(_Strict):
             raise ValueError("give exactly one of: " + ", ".join(u.value for u in Unit))
         return self
 
-    @property
+    @cached_property  # asked for every clock computed; a frozen model's unit never changes
     def unit(self) -> Unit:
         return _UNIT_OF[tuple(getattr(self, unit.value) is not None for unit in Unit)]
 
-    @property
+    @cached_property
     def amount(self) -> float:
         return getattr(self, self.unit.value)
 

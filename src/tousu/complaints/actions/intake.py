@@ -34,7 +34,7 @@ from tousu.complaints.choices import EventKind, Source, Status
 from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
-from tousu.core.bulk import insert_rows
+from tousu.core.bulk import insert_rows, rows_where_in
 from tousu.risk import History, Policy, assess
 from tousu.workflow.actions.emergency import propose_emergencies
 from tousu.workflow.intake import after_intake, intake_deadline_rows
@@ -171,7 +171,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             result.duplicates += 1
         else:
             keyed[key] = item
-    existing = set(Complaint.objects.filter(import_key__in=list(keyed)).values_list("import_key", flat=True))
+    existing = {key for (key,) in rows_where_in(Complaint, "import_key", keyed, "import_key")}
     result.duplicates += len(existing)
     fresh = [(key, item) for key, item in keyed.items() if key not in existing]
     if not fresh:
@@ -204,8 +204,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     try:
         with transaction.atomic():
             insert_rows(Complaint, _BATCH_COLUMNS, rows)
-            ids = dict(Complaint.objects.filter(import_key__in=[key for key, _item in fresh])
-                       .values_list("import_key", "id"))
+            ids = dict(rows_where_in(Complaint, "import_key", (key for key, _item in fresh), "import_key", "id"))
             insert_rows(ComplaintEvent, _EVENT_COLUMNS,
                         ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
             insert_rows(RiskAssessment, _ASSESSMENT_COLUMNS, (
@@ -297,7 +296,6 @@ def _unused_tracking_numbers(count: int, now: datetime) -> list[str]:
     while len(numbers) < count:
         wanted = count - len(numbers)
         candidates = {new_tracking_number(now) for _ in range(wanted)} - numbers
-        taken = set(Complaint.objects.filter(tracking_number__in=list(candidates))
-                    .values_list("tracking_number", flat=True)) if candidates else set()
+        taken = {number for (number,) in rows_where_in(Complaint, "tracking_number", candidates, "tracking_number")}
         numbers |= candidates - taken
     return list(numbers)

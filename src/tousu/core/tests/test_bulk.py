@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tousu.complaints.models import ComplaintEvent
-from tousu.core.bulk import insert_rows
+from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.core.bulk import insert_rows, rows_where_in
 from tousu.testing import make_complaint
 
 pytestmark = pytest.mark.django_db
@@ -20,3 +20,12 @@ def test_rows_inserted_in_bulk_read_back_as_the_orm_would_store_them():
     assert event.at == at and event.data == data
     assert ComplaintEvent.objects.filter(at=at, data__说明="漏电").exists()  # lookups match what was written
 
+
+
+def test_rows_where_in_reads_across_chunks_and_ignores_unknown_values():
+    stored = [make_complaint(text=f"第{i}件投诉") for i in range(5)]
+    numbers = [c.tracking_number for c in stored]
+    found = rows_where_in(Complaint, "tracking_number", [*numbers, "TS0000-NONE0"], "tracking_number", "id",
+                          chunk=2)
+    assert sorted(found) == sorted((c.tracking_number, c.pk) for c in stored)
+    assert rows_where_in(Complaint, "tracking_number", [], "id") == []

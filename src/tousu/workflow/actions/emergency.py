@@ -14,6 +14,7 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import enqueue
 from tousu.workflow.actions.people import leaders
 from tousu.workflow.models import EmergencyLog, EmergencyMember, EmergencyPlan
@@ -40,17 +41,17 @@ def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> li
     plans = EmergencyPlan.objects.bulk_create([
         EmergencyPlan(title=f"{c.tracking_number} {c.text[:60]}", proposed_at=now, golden_due_at=now + GOLDEN_PERIOD)
         for c in complaints])
-    EmergencyPlan.complaints.through.objects.bulk_create([
-        EmergencyPlan.complaints.through(emergencyplan_id=plan.pk, complaint_id=c.pk)
-        for plan, c in zip(plans, complaints, strict=True)])
+    pairs = list(zip(plans, complaints, strict=True))
+    insert_rows(EmergencyPlan.complaints.through, ("emergencyplan", "complaint"),
+                [(plan.pk, c.pk) for plan, c in pairs])
     text = _("proposed by the risk assessment: %(reasons)s") % {"reasons": "emergency"}
-    EmergencyLog.objects.bulk_create([EmergencyLog(plan=plan, kind=EmergencyLog.Kind.STATE, at=now, text=text)
-                                      for plan in plans])
-    ComplaintEvent.objects.bulk_create([
-        ComplaintEvent(complaint=c, kind=EventKind.EMERGENCY, at=now, data={"plan": plan.pk, "state": State.PROPOSED})
-        for plan, c in zip(plans, complaints, strict=True)])
+    insert_rows(EmergencyLog, ("plan", "kind", "text", "by", "at"),
+                [(plan.pk, EmergencyLog.Kind.STATE, text, None, now) for plan in plans])
+    insert_rows(ComplaintEvent, ("complaint", "kind", "actor", "at", "note", "data"),
+                [(c.pk, EventKind.EMERGENCY, None, now, "", {"plan": plan.pk, "state": State.PROPOSED})
+                 for plan, c in pairs])
     recipients, hooks = leaders(), active_webhooks()
-    store([row for plan, c in zip(plans, complaints, strict=True) for row in build(
+    store([row for plan, c in pairs for row in build(
         key=f"emergency:{plan.pk}", kind="emergency", complaint=c, now=now, recipients=recipients, hooks=hooks,
         subject=_("Emergency proposed: %(number)s — confirm within 2 hours") % {"number": c.tracking_number},
         body=c.text[:500])])
