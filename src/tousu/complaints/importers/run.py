@@ -13,6 +13,7 @@ from tousu.complaints.actions.intake import BatchItem, record_batch
 from tousu.complaints.importers.columns import map_headers
 from tousu.complaints.importers.readers import UnreadableFile, read_rows
 from tousu.complaints.validation import IntakeError, validate_intake
+from tousu.core.heap import settled_heap
 
 BATCH_SIZE = 2000
 
@@ -44,6 +45,13 @@ def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datet
                 default_channel: str = "", progress: Callable[[int], None] | None = None,
                 keep_tracking_numbers: int = 1000) -> ImportReport:
     """Import every good row of a .csv or .xlsx file; `progress(n)` is told of each n rows read."""
+    with settled_heap():
+        return _import(stream, filename, by=by, now=now, default_channel=default_channel, progress=progress,
+                       keep_tracking_numbers=keep_tracking_numbers)
+
+
+def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime, default_channel: str,
+            progress: Callable[[int], None] | None, keep_tracking_numbers: int) -> ImportReport:
     report = ImportReport()
     try:
         _total, rows = read_rows(stream, filename)
