@@ -21,16 +21,10 @@ def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Ite
     connection = connections[DEFAULT_DB_ALIAS]  # the real wrapper: the proxy costs a context lookup per use
     fields = [model._meta.get_field(name) for name in field_names]
     prepared_fields = [(index, field) for index, field in enumerate(fields) if isinstance(field, _NEEDS_PREP)]
-    fast = {index: _sqlite_adapter(field) for index, field in prepared_fields} if connection.vendor == "sqlite" else {}
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    adapter = _ADAPTERS.get(connection.vendor, lambda field: None)
+    fast = {index: adapter(field) for index, field in prepared_fields}
     # Batches repeat values (every row's created_at is the same `now`, a clock's next escalation is its
-    # due time): convert each distinct one once.
-    # Every date-time column is converted alike, so they share one memo.
+    # due time): convert each distinct one once. Every date-time column is converted alike: one memo.
     memo_group = {index: "datetime" if isinstance(field, models.DateTimeField) else index
                   for index, field in prepared_fields}
     memo: dict[tuple[int | str, Any], Any] = {}
@@ -52,9 +46,19 @@ def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Ite
                                            else field.get_db_prep_save(value, connection))
                 row[index] = adapted
         values.append(row)
-    if values:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, values)
+    if not values:
+        return 0
+    quote = connection.ops.quote_name
+    table, columns = quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: the rows stream in PostgreSQL's own bulk format. An INSERT through Django's cursor would
+            # have psycopg quote every value into SQL text in Python, two thirds of an import's time.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", values)
     return len(values)
 
 
@@ -79,6 +83,19 @@ def rows_where_in(model: type[models.Model], field_name: str, values: Iterable[A
     return found
 
 
+def _postgresql_adapter(field: models.Field) -> Callable[[Any], Any] | None:
+    """For COPY: aware date-times go as they are (psycopg writes them with their offset), JSON as its text."""
+    if isinstance(field, models.DateTimeField):
+        def adapt_datetime(value: datetime) -> Any:
+            if value.tzinfo is None:
+                return field.get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])  # let Django warn
+            return value
+        return adapt_datetime
+    if isinstance(field, models.JSONField) and field.encoder is None:
+        return lambda value: json.dumps(value)
+    return None
+
+
 def _sqlite_adapter(field: models.Field) -> Callable[[Any], Any] | None:
     """What Django's SQLite backend sends for aware date-times (naive UTC text) and plain JSON, without
     the per-value trip through the field machinery; None keeps the general path."""
@@ -94,3 +111,5 @@ def _sqlite_adapter(field: models.Field) -> Callable[[Any], Any] | None:
         return lambda value: json.dumps(value)
     return None
 
+
+_ADAPTERS = {"sqlite": _sqlite_adapter, "postgresql": _postgresql_adapter}
