@@ -17,7 +17,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PRODUCTS = ["PD-610 铝合金脚踏", "白金信用卡", "家庭宽带", "国内航班", "电热水壶 KT-17", "婴儿奶粉", "智能手表"]
 CHANNELS = ["phone", "web", "email", "wechat", "social", "regulator", "onsite", "电话", "微博"]
@@ -29,21 +31,61 @@ PHRASES = [
 ]
 
 
-def generate(path: Path, rows: int) -> list[tuple]:
+def generate(path: Path, rows: int, now: datetime) -> list[tuple]:
+    """Complaints of the last 60 days (so the repetition and scope windows hold many of them), about a
+    third of them from customers who complained before."""
     rng = random.Random(2026)
+    customers = max(1, rows * 2 // 3)
     records = []
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["external_id", "投诉内容", "渠道", "投诉时间", "客户姓名", "联系电话", "产品", "批次", "金额", "地区"])
         for i in range(rows):
             text = rng.choice(PHRASES).format(n=rng.randint(1, 30)) + f"（工单 {i}）"
-            record = (f"B{i:07d}", text, rng.choice(CHANNELS), f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d} "
-                      f"{rng.randint(8, 20):02d}:{rng.randint(0, 59):02d}", f"客户{i}", f"13{rng.randint(100000000, 999999999)}",
-                      rng.choice(PRODUCTS), f"L26{rng.randint(1, 12):02d}-{rng.randint(1, 40):02d}", str(rng.randint(0, 20000)),
-                      rng.choice(["上海", "北京", "广东深圳", "浙江杭州", "四川成都"]))
+            received = now - timedelta(minutes=rng.randint(10, 60 * 24 * 60))
+            customer = rng.randrange(customers)
+            record = (f"B{i:07d}", text, rng.choice(CHANNELS), received.strftime("%Y-%m-%d %H:%M"), f"客户{customer}",
+                      f"13{900000000 + customer:09d}", rng.choice(PRODUCTS), f"L26{rng.randint(1, 12):02d}-{rng.randint(1, 40):02d}",
+                      str(rng.randint(0, 20000)), rng.choice(["上海", "北京", "广东深圳", "浙江杭州", "四川成都"]))
             writer.writerow(record)
             records.append(record)
     return records
+
+
+def single_intakes(records: list[tuple], count: int) -> list[float]:
+    """Seconds per `record_complaint` (one complaint, as the API and the pages store it, committed) from
+    customers and about lots already in the table, so every history lookup has rows to find."""
+    from django.utils import timezone
+
+    from tousu.complaints.actions.intake import record_complaint
+    from tousu.complaints.choices import Source
+    from tousu.complaints.validation import validate_intake
+
+    rng = random.Random(7)
+    seconds = []
+    for _ in range(count):
+        _id, text, _channel, _at, name, phone, product, lot, amount, region = rng.choice(records)
+        now = timezone.now()
+        data = validate_intake({"text": text, "channel": "phone", "customer_name": name, "phone": phone,
+                                "product": product, "lot": lot, "amount": amount, "region": region}, now=now)
+        started = time.perf_counter()
+        record_complaint(data, by=None, source=Source.API, now=now)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def raw_single_inserts(db: Path, records: list[tuple], count: int) -> list[float]:
+    """Seconds per one-row INSERT and COMMIT into the bare table, with Tousu's durability (synchronous=FULL)."""
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA synchronous=FULL")
+    seconds = []
+    for record in records[:count]:
+        started = time.perf_counter()
+        with connection:
+            connection.execute("INSERT INTO complaint VALUES (?,?,?,?,?,?,?,?,?,?)", record)
+        seconds.append(time.perf_counter() - started)
+    connection.close()
+    return seconds
 
 
 def raw_insert(db: Path, records: list[tuple]) -> float:
@@ -92,6 +134,7 @@ def storage_floor(tousu_db: Path, floor_db: Path) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--single", type=int, default=200, help="single intakes timed after the import")
     parser.add_argument("--postgres", metavar="URL", help="import into a fresh database on this PostgreSQL server "
                         "(e.g. postgres://postgres@127.0.0.1:5432/test); the raw baseline stays SQLite")
     args = parser.parse_args()
@@ -112,7 +155,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     source = workdir / "complaints.csv"
-    records = generate(source, args.rows)
+    records = generate(source, args.rows, datetime.now(ZoneInfo("Asia/Shanghai")))
 
     raw_seconds = raw_insert(workdir / "raw.sqlite3", records)
     tracemalloc.start() if os.environ.get("BENCH_TRACE_MEMORY") else None
@@ -138,6 +181,8 @@ def main() -> None:
         floor_seconds, floor_rows = storage_floor(Path(settings.DATABASES["default"]["NAME"]),
                                                   workdir / "floor.sqlite3")
         floor_rate = args.rows / floor_seconds
+    single = sorted(single_intakes(records, args.single))  # after the floor: it copies only the import's rows
+    raw_single = sorted(raw_single_inserts(workdir / "raw.sqlite3", records, args.single))
     print(f"rows                      {args.rows}")
     print(f"raw executemany (SQLite)  {raw_rate:12,.0f} rows/s  ({raw_seconds:.2f} s)")
     database = "SQLite" if connection.vendor == "sqlite" else "PostgreSQL"
@@ -148,12 +193,19 @@ def main() -> None:
         print(f"storage alone             {floor_rate:12,.0f} complaints/s  ({floor_seconds:.2f} s: the same "
               f"{floor_rows:,} rows into Tousu's schema, no Python work)")
         print(f"ratio storage alone/raw   {floor_rate / raw_rate:12.3f}  (the most any import could reach)")
+    print(f"one complaint (API path)  {_ms(single, 0.5):9.1f} ms median, {_ms(single, 0.95):.1f} ms p95 over "
+          f"{len(single)}, into a table of {args.rows:,}")
+    print(f"raw one-row INSERT+COMMIT {_ms(raw_single, 0.5):9.1f} ms median, {_ms(raw_single, 0.95):.1f} ms p95")
     print(f"re-import (all duplicates){args.rows / reimport_seconds:12,.0f} rows/s  ({reimport_seconds:.2f} s)")
     print(f"peak traced memory        {peak / 1e6:12.1f} MB")
     if args.postgres:
         connection.close()
         drop_postgres_database(args.postgres, os.environ["DATABASE_URL"])
     sys.exit(0)
+
+
+def _ms(sorted_seconds: list[float], quantile: float) -> float:
+    return sorted_seconds[min(len(sorted_seconds) - 1, int(len(sorted_seconds) * quantile))] * 1000
 
 
 def fresh_postgres_database(server_url: str) -> str:

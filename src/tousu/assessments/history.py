@@ -1,8 +1,12 @@
-"""What the database knows around a complaint, as the plain `History` the assessment reads."""
+"""What the database knows around a complaint, as the plain `History` the assessment reads: for one
+complaint (`history_for`), or for many re-assessed at the same moment with a few grouped queries
+(`histories_now`; a test holds the two to the same answers)."""
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from tousu.complaints.models import Complaint, same_customer, same_lot_or_product
 from tousu.risk import History, Policy
@@ -36,6 +40,66 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
     return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
                    same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective,
                    incident=in_open_incident(complaint))
+
+
+def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime) -> dict[int, History]:
+    """`history_for(c, policy, until=now)` for each complaint received by `now`, from grouped queries."""
+    from tousu.assessments.actions.incidents import KEYS, open_incident_keys
+
+    customer_since = now - timedelta(days=policy.repetition.window_days)
+    scope_since = now - timedelta(days=policy.scope.window_days)
+    month = month_start(now)
+    phones = {c.phone for c in complaints if c.phone}
+    emails = {c.email for c in complaints if c.email}
+    lots = {c.lot for c in complaints if c.lot}
+    products = {c.product for c in complaints if c.product}
+
+    # The same customer is the same phone or the same email: keep the ids to count each complaint once.
+    by_phone: dict[str, set[int]] = defaultdict(set)
+    by_email: dict[str, set[int]] = defaultdict(set)
+    if phones or emails:
+        for pk, phone, email in Complaint.objects.filter(
+                Q(phone__in=phones) | Q(email__in=emails), received_at__gte=customer_since,
+                received_at__lte=now).values_list("id", "phone", "email"):
+            if phone in phones:
+                by_phone[phone].add(pk)
+            if email in emails:
+                by_email[email].add(pk)
+
+    # Similar: the same lot or the same product, counted as |lot| + |product| - |both|.
+    recent = Complaint.objects.filter(received_at__gte=scope_since, received_at__lte=now)
+    per_lot = _counts(recent.filter(lot__in=lots), "lot") if lots else {}
+    per_product = _counts(recent.filter(product__in=products), "product") if products else {}
+    per_pair = _counts(recent.filter(lot__in=lots, product__in=products), "lot", "product") if lots and products else {}
+    problems = {(c.product, c.complaint_type) for c in complaints if c.product and c.complaint_type}
+    per_problem = _counts(Complaint.objects.filter(
+        product__in={p for p, _t in problems}, complaint_type__in={t for _p, t in problems},
+        received_at__gte=month, received_at__lte=now), "product", "complaint_type") if problems else {}
+    totals = {row["lot"]: (row["delivered"], row["defective"]) for row in Complaint.objects.filter(lot__in=lots)
+              .values("lot").annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))}
+    incidents = open_incident_keys()
+
+    histories = {}
+    for c in complaints:
+        customer = by_phone.get(c.phone, set()) | by_email.get(c.email, set()) if c.phone or c.email else set()
+        similar = 0
+        if c.lot or c.product:
+            similar = (per_lot.get((c.lot,), 0) if c.lot else 0) + (per_product.get((c.product,), 0) if c.product else 0)
+            similar -= per_pair.get((c.lot, c.product), 0) if c.lot and c.product else 0
+            similar -= scope_since <= c.received_at <= now  # itself
+        same_problem = 0
+        if c.product and c.complaint_type:
+            same_problem = per_problem.get((c.product, c.complaint_type), 0) - (month <= c.received_at <= now)
+        delivered, defective = totals.get(c.lot, (None, None)) if c.lot else (None, None)
+        histories[c.pk] = History(
+            customer_earlier=len(customer - {c.pk}), similar_in_window=similar, same_problem_this_month=same_problem,
+            lot_delivered=delivered, lot_defective=defective,
+            incident=any((key, getattr(c, key, "")) in incidents for key in KEYS))
+    return histories
+
+
+def _counts(queryset, *keys: str) -> dict[tuple, int]:
+    return {tuple(row[k] for k in keys): row["n"] for row in queryset.values(*keys).annotate(n=Count("id"))}
 
 
 def month_start(at: datetime) -> datetime:

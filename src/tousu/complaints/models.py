@@ -78,6 +78,11 @@ class Complaint(models.Model):
             models.Index(fields=["channel", "received_at"]),
             # Lot totals (defect rate of a lot) are summed at every intake: read from the index alone.
             models.Index(fields=["lot", "quantity_delivered", "quantity_defective"], name="lot_quantities"),
+            # Every intake counts the same customer's and the same product's recent complaints (repetition,
+            # impact scope, reopening): without these it read every complaint of the window.
+            models.Index(fields=["phone", "received_at"], name="customer_phone_recent"),
+            models.Index(fields=["email", "received_at"], name="customer_email_recent"),
+            models.Index(fields=["product", "received_at"], name="product_recent"),
         ]
         constraints = [
             models.CheckConstraint(

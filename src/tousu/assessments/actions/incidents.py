@@ -32,6 +32,11 @@ def matching_open_incidents(complaint: Complaint):
     return Incident.objects.filter(condition, state=Incident.State.OPEN)
 
 
+def open_incident_keys() -> set[tuple[str, str]]:
+    """(key, value) of every open incident, e.g. ("lot", "L2603-05")."""
+    return set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))
+
+
 def in_open_incident(complaint: Complaint) -> bool:
     return matching_open_incidents(complaint).exists()
 
@@ -67,7 +72,7 @@ def detect(now: datetime) -> list[Incident]:
 
 
 def _open(spike: Spike, *, now: datetime, window_start: datetime) -> Incident | None:
-    from tousu.assessments.actions import assess_complaint
+    from tousu.assessments.actions import reassess_many
     from tousu.notify.outbox import enqueue
 
     existing = Incident.objects.filter(key=spike.key, value=spike.value, state=Incident.State.OPEN).first()
@@ -80,8 +85,7 @@ def _open(spike: Spike, *, now: datetime, window_start: datetime) -> Incident | 
             incident = Incident.objects.create(key=spike.key, value=spike.value, opened_at=now,
                                                count_at_open=spike.count, expected=round(spike.expected, 3))
             incident.complaints.add(*members)
-            for complaint in members.exclude(status__in=CLOSED_STATES):
-                assess_complaint(complaint, now=now, trigger="incident", only_if_changed=True)
+            reassess_many([(c, "incident") for c in members.exclude(status__in=CLOSED_STATES)], now=now)
             recipients = User.objects.filter(role__in=[Role.LEADER, Role.QUALITY], is_active=True)
             enqueue(key=f"incident:{incident.pk}", kind="incident", now=now, recipients=recipients,
                     subject=_("Mass-incident warning: %(count)s complaints about %(value)s in %(hours)s hours")
@@ -95,7 +99,7 @@ def _open(spike: Spike, *, now: datetime, window_start: datetime) -> Incident | 
 
 
 def close_incident(incident: Incident, *, by: User, note: str, now: datetime) -> Incident:
-    from tousu.assessments.actions import assess_complaint
+    from tousu.assessments.actions import reassess_many
 
     if not (by.can(Capability.LEAD_EMERGENCY) or by.role == Role.QUALITY):
         raise AccessDenied("only quality or the emergency-team leader closes an incident")
@@ -108,6 +112,6 @@ def close_incident(incident: Incident, *, by: User, note: str, now: datetime) ->
                 state=Incident.State.CLOSED, closed_at=now, closed_by=by, note=note.strip()):
             raise IntakeError([FieldError("state", _("the incident is already closed"))])
         incident.state, incident.closed_at, incident.closed_by, incident.note = "closed", now, by, note.strip()
-        for complaint in incident.complaints.exclude(status__in=CLOSED_STATES):
-            assess_complaint(complaint, now=now, trigger="incident_closed", by=by, only_if_changed=True)
+        reassess_many([(c, "incident_closed") for c in incident.complaints.exclude(status__in=CLOSED_STATES)],
+                      now=now, by=by)
     return incident

@@ -1,7 +1,7 @@
 """Stage clocks: started and stopped by transitions, paused while waiting for the customer, extended
 once with approval, recomputed when the risk level changes (R-WF-3)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -68,22 +68,31 @@ def meet_stages(complaint: Complaint, stages: Iterable[Stage], *, now: datetime)
 
 
 def recompute_for_level(complaint: Complaint, *, now: datetime) -> int:
-    """After the level (or emergency flag) changed: open clocks take the new limit from their start."""
+    return recompute_for_levels([complaint], now=now)
+
+
+def recompute_for_levels(complaints: Sequence[Complaint], *, now: datetime) -> int:
+    """After levels (or emergency flags) changed: open clocks take the new limit from their start."""
     limits, calendar = rules()
-    changed = 0
-    for deadline in complaint.deadlines.filter(met_at__isnull=True, extended_at__isnull=True, paused_at__isnull=True):
-        fresh = new_deadline(complaint.pk, Stage(deadline.stage), deadline.started_at, level=complaint.risk_level,
-                             emergency=complaint.emergency, channel=complaint.channel, limits=limits,
-                             calendar=calendar)
-        if fresh.due_at == deadline.due_at:
-            continue
-        deadline.duration, deadline.due_at = fresh.duration, fresh.due_at
-        deadline.warn_at = fresh.warn_at
-        if deadline.escalation_level == 0:
-            deadline.next_escalation_at = fresh.due_at
-        deadline.save(update_fields=["duration", "due_at", "warn_at", "next_escalation_at"])
-        changed += 1
-    return changed
+    by_id = {complaint.pk: complaint for complaint in complaints}
+    ids = list(by_id)
+    changed = []
+    for start in range(0, len(ids), 500):
+        for deadline in Deadline.objects.filter(complaint_id__in=ids[start:start + 500], met_at__isnull=True,
+                                                extended_at__isnull=True, paused_at__isnull=True):
+            complaint = by_id[deadline.complaint_id]
+            fresh = new_deadline(complaint.pk, Stage(deadline.stage), deadline.started_at, level=complaint.risk_level,
+                                 emergency=complaint.emergency, channel=complaint.channel, limits=limits,
+                                 calendar=calendar)
+            if fresh.due_at == deadline.due_at:
+                continue
+            deadline.duration, deadline.due_at = fresh.duration, fresh.due_at
+            deadline.warn_at = fresh.warn_at
+            if deadline.escalation_level == 0:
+                deadline.next_escalation_at = fresh.due_at
+            changed.append(deadline)
+    Deadline.objects.bulk_update(changed, ["duration", "due_at", "warn_at", "next_escalation_at"], batch_size=500)
+    return len(changed)
 
 
 def _pause_row(deadline: Deadline, at: datetime, calendar: WorkCalendar) -> None:

@@ -25,10 +25,17 @@ State = EmergencyPlan.State
 
 def propose_emergency(complaint: Complaint, *, now: datetime) -> EmergencyPlan | None:
     """Called at intake when the assessment says emergency; one open plan per complaint."""
-    if complaint.emergency_plans.exclude(state__in=[State.DECLINED, State.CLOSED]).exists():
-        return None
+    plans = propose_missing_emergencies([complaint], now=now)
+    return plans[0] if plans else None
+
+
+def propose_missing_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> list[EmergencyPlan]:
+    """A proposed plan for each complaint that has no open (proposed or active) one."""
+    covered = set(EmergencyPlan.complaints.through.objects.filter(
+        complaint_id__in=[c.pk for c in complaints]).exclude(emergencyplan__state__in=[State.DECLINED, State.CLOSED])
+        .values_list("complaint_id", flat=True))
     with transaction.atomic():
-        return propose_emergencies([complaint], now=now)[0]
+        return propose_emergencies([c for c in complaints if c.pk not in covered], now=now)
 
 
 def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> list[EmergencyPlan]:
