@@ -155,6 +155,10 @@ class ComplaintEvent(models.Model):
         return f"{self.complaint_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
+# The columns of a history event as `insert_rows(ComplaintEvent, EVENT_COLUMNS, …)` takes them.
+EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
+
+
 class ChannelDuty(models.Model):
     """The duty agent who first owns complaints arriving unattended through a channel (首问负责)."""
 

@@ -16,7 +16,13 @@ from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent, same_customer, same_lot_or_product
+from tousu.complaints.models import (
+    EVENT_COLUMNS,
+    Complaint,
+    ComplaintEvent,
+    same_customer,
+    same_lot_or_product,
+)
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
 from tousu.risk import Assessment, Facts, History, Policy, assess
@@ -27,6 +33,10 @@ RISK_FIELDS = ("risk_level", "assessed_level", "severity_grade", "priority", "em
                "defect_grade", "possible_high_risk")
 
 
+# The columns of an assessment as `insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, …)` takes them.
+ASSESSMENT_COLUMNS = ("complaint", "policy_version", "risk_level", "severity_grade", "priority", "emergency",
+                      "complaint_type", "complaint_subtype", "defect_grade", "factors", "reasons", "suggestion",
+                      "trigger", "assessed_at")
 _FACT_FIELDS = ("text", "channel", "amount", "customer_level", "product", "lot", "region",
                 "quantity_delivered", "quantity_defective")
 
@@ -189,7 +199,7 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
     """`assess_complaint(c, trigger=t, only_if_changed=True)` for each (c, t), with the histories, the
     latest assessments and overrides read by a few grouped queries and the changes written in bulk: an
     import that makes a thousand earlier complaints repeats re-assesses them in about a second, not a
-    minute. Returns the stored (changed) assessments."""
+    minute. Returns the assessments stored (those that changed), as written: without their ids."""
     if not targets:
         return []
     version, rules = policy or active_policy()
@@ -211,7 +221,9 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
     if not changed:
         return []
     with transaction.atomic():
-        rows = RiskAssessment.objects.bulk_create([row for _c, row, _r, _s in changed], batch_size=500)
+        rows = [row for _c, row, _r, _s in changed]
+        attnames = [RiskAssessment._meta.get_field(name).attname for name in ASSESSMENT_COLUMNS]
+        insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, ([getattr(row, a) for a in attnames] for row in rows))
         overrides = _latest_by_complaint(RiskOverride.objects.only("complaint_id", "level"),
                                          [c.pk for c, *_rest in changed], "-at")
         by_values: dict[tuple, list[int]] = {}
@@ -230,7 +242,7 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
         for values, ids in by_values.items():
             for start in range(0, len(ids), 500):
                 Complaint.objects.filter(pk__in=ids[start:start + 500]).update(**dict(values))
-        insert_rows(ComplaintEvent, ("complaint", "kind", "actor", "at", "note", "data"), events)
+        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
         _levels_changed(changes, now=now)
     return rows
 

@@ -19,6 +19,7 @@ from django.db.models import Count, Sum
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
 from tousu.assessments.actions import (
+    ASSESSMENT_COLUMNS,
     RISK_FIELDS,
     assess_complaint,
     facts_of,
@@ -31,7 +32,7 @@ from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.choices import EventKind, Source, Status
-from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
+from tousu.complaints.models import EVENT_COLUMNS, ChannelDuty, Complaint, ComplaintEvent
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
@@ -152,10 +153,6 @@ class BatchItem:
 
 _BATCH_COLUMNS = (*_RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
                   "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
-_ASSESSMENT_COLUMNS = ("complaint", "policy_version", "risk_level", "severity_grade", "priority", "emergency",
-                       "complaint_type", "complaint_subtype", "defect_grade", "factors", "reasons", "suggestion",
-                       "trigger", "assessed_at")
-_EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
 _DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "warn_at", "next_escalation_at",
                      "paused_seconds", "escalation_level", "extension_reason", "sweep_token")
 
@@ -205,9 +202,9 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
         with transaction.atomic():
             insert_rows(Complaint, _BATCH_COLUMNS, rows)
             ids = dict(rows_where_in(Complaint, "import_key", (key for key, _item in fresh), "import_key", "id"))
-            insert_rows(ComplaintEvent, _EVENT_COLUMNS,
+            insert_rows(ComplaintEvent, EVENT_COLUMNS,
                         ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
-            insert_rows(RiskAssessment, _ASSESSMENT_COLUMNS, (
+            insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
                 (ids[key], version.pk, r.risk_level.value, r.severity_grade, r.priority.value, r.emergency,
                  r.complaint_type, r.complaint_subtype, r.defect_grade.value if r.defect_grade else "",
                  list(r.factors), [e.as_dict() for e in r.reasons], model, "intake", now)

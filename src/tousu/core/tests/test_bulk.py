@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tousu.complaints.models import Complaint, ComplaintEvent
-from tousu.core.bulk import insert_rows, rows_where_in
+from tousu.core.bulk import insert_rows, rows_where_in, update_rows
 from tousu.testing import make_complaint
 
 pytestmark = pytest.mark.django_db
@@ -29,3 +29,14 @@ def test_rows_where_in_reads_across_chunks_and_ignores_unknown_values():
                           chunk=2)
     assert sorted(found) == sorted((c.tracking_number, c.pk) for c in stored)
     assert rows_where_in(Complaint, "tracking_number", [], "id") == []
+
+
+def test_update_rows_sets_the_fields_of_each_row_and_leaves_others_alone():
+    first, second, third = (make_complaint(text=f"第{i}件投诉") for i in range(3))
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    updated = update_rows(Complaint, ("waiting_since", "region"), [(first.pk, at, "上海"), (second.pk, None, "北京")])
+    assert updated == 2
+    rows = {c.pk: (c.waiting_since, c.region) for c in Complaint.objects.all()}
+    assert rows[first.pk] == (at, "上海") and rows[second.pk] == (None, "北京")
+    assert rows[third.pk] == (third.waiting_since, third.region)
+    assert update_rows(Complaint, ("region",), []) == 0

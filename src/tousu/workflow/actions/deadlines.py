@@ -14,6 +14,7 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.core.bulk import update_rows
 from tousu.timeline import WorkCalendar
 from tousu.timeline.rules import (
     DeadlinePolicy,
@@ -86,13 +87,9 @@ def recompute_for_levels(complaints: Sequence[Complaint], *, now: datetime) -> i
                                  calendar=calendar)
             if fresh.due_at == deadline.due_at:
                 continue
-            deadline.duration, deadline.due_at = fresh.duration, fresh.due_at
-            deadline.warn_at = fresh.warn_at
-            if deadline.escalation_level == 0:
-                deadline.next_escalation_at = fresh.due_at
-            changed.append(deadline)
-    Deadline.objects.bulk_update(changed, ["duration", "due_at", "warn_at", "next_escalation_at"], batch_size=500)
-    return len(changed)
+            next_at = fresh.due_at if deadline.escalation_level == 0 else deadline.next_escalation_at
+            changed.append((deadline.pk, fresh.duration, fresh.due_at, fresh.warn_at, next_at))
+    return update_rows(Deadline, ("duration", "due_at", "warn_at", "next_escalation_at"), changed)
 
 
 def _pause_row(deadline: Deadline, at: datetime, calendar: WorkCalendar) -> None:

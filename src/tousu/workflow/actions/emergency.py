@@ -12,7 +12,7 @@ from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import EVENT_COLUMNS, Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import enqueue
@@ -54,7 +54,7 @@ def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> li
     text = _("proposed by the risk assessment: %(reasons)s") % {"reasons": "emergency"}
     insert_rows(EmergencyLog, ("plan", "kind", "text", "by", "at"),
                 [(plan.pk, EmergencyLog.Kind.STATE, text, None, now) for plan in plans])
-    insert_rows(ComplaintEvent, ("complaint", "kind", "actor", "at", "note", "data"),
+    insert_rows(ComplaintEvent, EVENT_COLUMNS,
                 [(c.pk, EventKind.EMERGENCY, None, now, "", {"plan": plan.pk, "state": State.PROPOSED})
                  for plan, c in pairs])
     recipients, hooks = leaders(), active_webhooks()
