@@ -66,11 +66,14 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
             if email in emails:
                 by_email[email].add(pk)
 
-    # Similar: the same lot or the same product, counted as |lot| + |product| - |both|.
+    # Similar: the same lot or the same product, counted as |lot| + |product| - |both|. The pairs come from
+    # the lot index (a lot is small); asked by product, the database would walk a whole product's week.
     recent = Complaint.objects.filter(received_at__gte=scope_since, received_at__lte=now)
-    per_lot = _counts(recent.filter(lot__in=lots), "lot") if lots else {}
+    per_pair = _counts(recent.filter(lot__in=lots), "lot", "product") if lots else {}
+    per_lot: dict[tuple, int] = defaultdict(int)
+    for (lot, _product), n in per_pair.items():
+        per_lot[(lot,)] += n
     per_product = _counts(recent.filter(product__in=products), "product") if products else {}
-    per_pair = _counts(recent.filter(lot__in=lots, product__in=products), "lot", "product") if lots and products else {}
     problems = {(c.product, c.complaint_type) for c in complaints if c.product and c.complaint_type}
     per_problem = _counts(Complaint.objects.filter(
         product__in={p for p, _t in problems}, complaint_type__in={t for _p, t in problems},

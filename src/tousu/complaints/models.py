@@ -83,6 +83,7 @@ class Complaint(models.Model):
             models.Index(fields=["phone", "received_at"], name="customer_phone_recent"),
             models.Index(fields=["email", "received_at"], name="customer_email_recent"),
             models.Index(fields=["product", "received_at"], name="product_recent"),
+            models.Index(fields=["product", "complaint_type", "received_at"], name="same_problem_recent"),
         ]
         constraints = [
             models.CheckConstraint(
