@@ -92,17 +92,22 @@ def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: U
         row.save()
         latest_override = complaint.risk_overrides.order_by("-at", "-id").first() if trigger != "intake" else None
         values = risk_values(result, latest_override.level if latest_override else None, suggestion)
-        before = {name: getattr(complaint, name) for name in RISK_FIELDS}
+        before, data = _apply(complaint, values, result, trigger=trigger, version=version)
         Complaint.objects.filter(pk=complaint.pk).update(**values)
-        for name, value in values.items():
-            setattr(complaint, name, value)
-        ComplaintEvent.objects.create(
-            complaint=complaint, kind=EventKind.ASSESSED, actor=by, at=now,
-            data={"trigger": trigger, "policy": f"{version.name} {version.version}", "before": before,
-                  "after": values, "factors": list(result.factors)})
+        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.ASSESSED, actor=by, at=now, data=data)
         if trigger != "intake":
             _level_changed(complaint, before, now=now)
     return row
+
+
+def _apply(complaint: Complaint, values: dict, result: Assessment, *, trigger: str,
+           version: PolicyVersion) -> tuple[dict, dict]:
+    """Set the new risk values on the instance; its values before, and the data of its "assessed" event."""
+    before = {name: getattr(complaint, name) for name in RISK_FIELDS}
+    for name, value in values.items():
+        setattr(complaint, name, value)
+    return before, {"trigger": trigger, "policy": f"{version.name} {version.version}", "before": before,
+                    "after": values, "factors": list(result.factors)}
 
 
 def _level_changed(complaint: Complaint, before: dict, *, now: datetime) -> None:
@@ -231,13 +236,9 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
         for c, row, result, suggestion in changed:
             override = overrides.get(c.pk)
             values = risk_values(result, override.level if override else None, suggestion)
-            before = {name: getattr(c, name) for name in RISK_FIELDS}
+            before, data = _apply(c, values, result, trigger=row.trigger, version=version)
             by_values.setdefault(tuple(values.items()), []).append(c.pk)
-            for name, value in values.items():
-                setattr(c, name, value)
-            events.append((c.pk, EventKind.ASSESSED, by.pk if by else None, now, "", {
-                "trigger": row.trigger, "policy": f"{version.name} {version.version}", "before": before,
-                "after": values, "factors": list(result.factors)}))
+            events.append((c.pk, EventKind.ASSESSED, by.pk if by else None, now, "", data))
             changes.append((c, before))
         for values, ids in by_values.items():
             for start in range(0, len(ids), 500):
