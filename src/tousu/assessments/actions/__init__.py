@@ -190,12 +190,12 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
 
 
 def _reassess_groups(groups: dict[str, Any], *, now: datetime, by: User | None,
-                     policy: tuple[PolicyVersion, Policy], skip: set[int] = frozenset()) -> list[RiskAssessment]:
+                     policy: tuple[PolicyVersion, Policy]) -> list[RiskAssessment]:
+    """Each complaint once, under the first group (trigger) that holds it."""
     targets: dict[int, tuple[Complaint, str]] = {}
     for trigger, complaints in groups.items():
         for other in complaints.iterator():
-            if other.pk not in skip and other.pk not in targets:
-                targets[other.pk] = (other, trigger)
+            targets.setdefault(other.pk, (other, trigger))
     return reassess_many(list(targets.values()), now=now, by=by, policy=policy)
 
 
