@@ -68,10 +68,6 @@ def meet_stages(complaint: Complaint, stages: Iterable[Stage], *, now: datetime)
     return complaint.deadlines.filter(stage__in=[s.value for s in stages], met_at__isnull=True).update(met_at=now)
 
 
-def recompute_for_level(complaint: Complaint, *, now: datetime) -> int:
-    return recompute_for_levels([complaint], now=now)
-
-
 def recompute_for_levels(complaints: Sequence[Complaint], *, now: datetime) -> int:
     """After levels (or emergency flags) changed: open clocks take the new limit from their start."""
     limits, calendar = rules()
