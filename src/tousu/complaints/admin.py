@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from tousu.complaints.models import Attachment, ChannelDuty, Complaint, ComplaintEvent
+from tousu.complaints.models import Attachment, ChannelDuty, Complaint, ComplaintEvent, ImportJob
+from tousu.core.admin import ReadOnly
 
 
 class EventInline(admin.TabularInline):
@@ -43,3 +44,9 @@ class ComplaintAdmin(admin.ModelAdmin):
 @admin.register(ChannelDuty)
 class ChannelDutyAdmin(admin.ModelAdmin):
     list_display = ["channel", "agent", "department"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnly):
+    list_display = ["original_name", "by", "created_at", "state", "created", "duplicates", "error_count"]
+    list_filter = ["state"]

@@ -195,3 +195,63 @@ def same_customer(complaint: "Complaint") -> Q:
 def same_lot_or_product(complaint: "Complaint") -> Q:
     return any_of(lot=complaint.lot, product=complaint.product)
 
+
+
+class ImportJob(models.Model):
+    """An uploaded file imported in the background, with its progress and its report. It survives a
+    worker restart: each committed batch moves `after_row` on, and a stalled job goes on from there."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped with an error")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    default_channel = models.CharField(_("channel for rows that name none"), max_length=20, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last committed batch
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Progress and report, as far as committed.
+    after_row = models.PositiveIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{row, column, reason}], the first MAX_ERRORS
+    error_count = models.PositiveIntegerField(default=0)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    tracking_numbers = models.JSONField(default=list, blank=True)  # the first few created
+    failure = models.TextField(blank=True)
+
+    MAX_ERRORS = 1000
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        """How far the file has been read, where it can be told: rows of an .xlsx, bytes of a .csv."""
+        if self.state == self.State.DONE:
+            return 100
+        if self.total_rows:
+            return min(99, (self.after_row - 1) * 100 // self.total_rows)
+        if self.size and self.original_name.lower().endswith(".csv"):
+            return min(99, self.bytes_read * 100 // self.size)
+        return None

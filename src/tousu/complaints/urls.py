@@ -7,6 +7,7 @@ urlpatterns = [
     path("", staff.complaint_list, name="list"),
     path("new/", staff.complaint_new, name="new"),
     path("import/", imports.import_upload, name="import"),
+    path("import/<int:job_id>/", imports.import_job, name="import_job"),
     path("<str:tracking_number>/", staff.complaint_detail, name="detail"),
     path("<str:tracking_number>/attachments/", staff.attachment_add, name="attachment_add"),
     path("<str:tracking_number>/attachments/<int:attachment_id>/", staff.attachment_download,

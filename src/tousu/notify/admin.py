@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
+from tousu.core.admin import ReadOnly
 from tousu.notify.models import Notification, WebhookEndpoint
 
 
@@ -11,17 +12,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "department", "active"]
     list_filter = ["kind", "active"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)

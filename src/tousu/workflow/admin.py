@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tousu.notify.admin import ReadOnly
+from tousu.core.admin import ReadOnly
 from tousu.workflow.models import Deadline, EmergencyPlan, Escalation, Solution, Survey, Transfer
 
 

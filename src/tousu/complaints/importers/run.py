@@ -35,26 +35,35 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     tracking_numbers: list[str] = field(default_factory=list)
+    total_rows: int | None = None  # data rows in the file, where the format tells it cheaply (.xlsx)
 
     def as_dict(self) -> dict[str, object]:
         return {"created": self.created, "duplicates": self.duplicates,
                 "errors": [e.as_dict() for e in self.errors]}
 
 
+Progress = Callable[[ImportReport, int], None]
+
+
 def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
-                default_channel: str = "", progress: Callable[[int], None] | None = None,
-                keep_tracking_numbers: int = 1000) -> ImportReport:
-    """Import every good row of a .csv or .xlsx file; `progress(n)` is told of each n rows read."""
+                default_channel: str = "", progress: Progress | None = None,
+                keep_tracking_numbers: int = 1000, resume: ImportReport | None = None,
+                after_row: int = 0) -> ImportReport:
+    """Import every good row of a .csv or .xlsx file. After each batch is committed, `progress(report,
+    row)` is told the report so far and the last row read. An interrupted import goes on with `resume`
+    (its report so far) and `after_row` (the last row of its last committed batch): earlier rows are
+    skipped, so the report counts each row once."""
     with settled_heap():
         return _import(stream, filename, by=by, now=now, default_channel=default_channel, progress=progress,
-                       keep_tracking_numbers=keep_tracking_numbers)
+                       keep_tracking_numbers=keep_tracking_numbers, report=resume or ImportReport(),
+                       after_row=after_row)
 
 
 def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime, default_channel: str,
-            progress: Callable[[int], None] | None, keep_tracking_numbers: int) -> ImportReport:
-    report = ImportReport()
+            progress: Progress | None, keep_tracking_numbers: int, report: ImportReport,
+            after_row: int) -> ImportReport:
     try:
-        _total, rows = read_rows(stream, filename)
+        report.total_rows, rows = read_rows(stream, filename)
         header = next(rows, None)
     except UnreadableFile as exc:
         report.errors.append(RowError(0, "", str(exc)))
@@ -74,6 +83,8 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
     try:
         for row in rows:
             row_number += 1
+            if row_number <= after_row:
+                continue  # stored (or reported) before the interruption
             if not any(cell not in (None, "") for cell in row):
                 continue  # blank lines are not complaints
             values = {name: row[index] for index, name in mapping.items() if index < len(row)}
@@ -89,7 +100,7 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
             if len(batch) >= BATCH_SIZE:
                 _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers)
                 if progress:
-                    progress(len(batch))
+                    progress(report, row_number)
                 batch = []
     except UnreadableFile as exc:
         report.errors.append(RowError(row_number, "", str(exc)))
@@ -98,8 +109,8 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
                                       % {"error": exc}))
     if batch:
         _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers)
-        if progress:
-            progress(len(batch))
+    if progress:
+        progress(report, row_number)
     return report
 
 

@@ -158,17 +158,29 @@ def test_the_command_takes_a_default_channel(tmp_path):
     assert Complaint.objects.get().channel == "phone"
 
 
-def test_the_upload_page_imports_and_shows_the_report(client):
-    specialist = make_user(Role.SPECIALIST, department=make_department())
-    client.force_login(specialist)
+def test_the_upload_page_imports_in_the_background_and_shows_the_report(client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from tousu.complaints.actions.import_jobs import run_import
+    from tousu.complaints.models import ImportJob
+
+    specialist = make_user(Role.SPECIALIST, department=make_department())
+    client.force_login(specialist)
     upload = SimpleUploadedFile("export.csv", csv_bytes(GOOD_AND_BAD), content_type="text/csv")
     response = client.post("/complaints/import/", {"file": upload, "channel": ""})
-    assert response.status_code == 200
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response.url == f"/complaints/import/{job.pk}/"
+    assert job.state == "queued" and job.by == specialist and Complaint.objects.count() == 0
+    waiting = client.get(response.url).content.decode()
+    assert 'hx-trigger="every 2s"' in waiting  # the page follows the job until it ends
+
+    run_import(job.pk)  # what the queue worker does
+    job.refresh_from_db()
+    assert (job.state, job.created, job.duplicates, job.error_count) == ("done", 2, 0, 4)
     assert Complaint.objects.count() == 2
-    page = response.content.decode()
-    assert "联系电话" in page and "import-report" in page
+    page = client.get(response.url, headers={"HX-Request": "true"}).content.decode()
+    assert "联系电话" in page and "import-report" in page and "every 2s" not in page
+    assert "export.csv" in client.get("/complaints/import/").content.decode()  # among the recent imports
 
 
 def test_agents_may_not_bulk_import(client):

@@ -1,23 +1,38 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.roles import Capability
+from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.forms import ImportForm
-from tousu.complaints.importers.run import import_file
+from tousu.complaints.models import ImportJob
+
+
+def _importer(request: HttpRequest) -> None:
+    if not request.user.can(Capability.IMPORT):
+        raise PermissionDenied(_("your role may not do this"))
 
 
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
-    if not request.user.can(Capability.IMPORT):
-        raise PermissionDenied(_("your role may not do this"))
+    """The upload form; the file is imported in the background and the page follows the job."""
+    _importer(request)
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        report = import_file(upload.file, upload.name, by=request.user, now=timezone.now(),
-                             default_channel=form.cleaned_data["channel"], keep_tracking_numbers=50)
-    return render(request, "complaints/import.html", {"form": form, "report": report})
+        job = start_import(form.cleaned_data["file"], by=request.user, channel=form.cleaned_data["channel"],
+                           now=timezone.now())
+        return redirect("complaints:import_job", job_id=job.pk)
+    jobs = ImportJob.objects.filter(by=request.user)[:10]
+    return render(request, "complaints/import.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A job's progress and report; while it runs, the progress part reloads itself (htmx)."""
+    _importer(request)
+    job = get_object_or_404(ImportJob, pk=job_id)
+    template = "complaints/_import_job.html" if request.htmx else "complaints/import_job.html"
+    return render(request, template, {"job": job})

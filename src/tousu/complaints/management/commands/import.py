@@ -31,9 +31,14 @@ class Command(BaseCommand):
             if by is None:
                 raise CommandError(_("user: no user named %(name)s") % {"name": user})
         bar = tqdm(unit=" rows", desc=path.name, disable=no_progress or None, file=sys.stderr)
+
+        def progress(report, row: int) -> None:
+            bar.total = report.total_rows
+            bar.update(row - 1 - bar.n)  # data rows read (the header is row 1)
+
         with path.open("rb") as stream:
             report = import_file(stream, path.name, by=by, now=timezone.now(), default_channel=channel,
-                                 progress=bar.update)
+                                 progress=progress)
         bar.close()
         if json:
             self.stdout.write(_json_dumps(report.as_dict()))
