@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite: lint, migrations check, then pytest on SQLite and on PostgreSQL side by side.
+# The whole suite: lint, types of the plain-Python core, migrations check, then pytest on SQLite and on
+# PostgreSQL side by side.
 # PostgreSQL: the server on 127.0.0.1:5432 when it answers, else a throwaway cluster started here.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,7 @@ BIN=.venv/bin
 export TOUSU_DATA_DIR="${TOUSU_DATA_DIR:-$(mktemp -d /tmp/tousu-test.XXXXXX)}"
 
 $BIN/ruff check . || exit 1
+$BIN/mypy || exit 1
 $BIN/tousu makemigrations --check --dry-run >/dev/null || { echo "models changed without a migration"; exit 1; }
 
 pg_url=""

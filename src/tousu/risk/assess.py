@@ -156,10 +156,10 @@ def _money(facts: Facts, text: str, policy: Policy, fire) -> None:
     if policy.money.read_amounts_in_text:
         # An amount in the text is a loss only where the clause says money was lost; a loan's principal
         # or a bill's total is not (it still shows a concrete money matter: medium).
-        for value, position in amounts_in(text):
-            clause = _clause_around(text, position)
+        for value, at in amounts_in(text):
+            clause = _clause_around(text, at)
             is_loss = any(word in clause for word in policy.money.loss_words)
-            candidates.append((value if is_loss else min(value, policy.money.high_amount - 1), "text", position))
+            candidates.append((value if is_loss else min(value, policy.money.high_amount - 1), "text", at))
     if not candidates:
         return
     amount, source, position = max(candidates, key=lambda c: c[0])
@@ -244,4 +244,4 @@ def _suggest_type(policy: Policy, type_scores: dict[str, int],
     order = {t.id: index for index, t in enumerate(policy.types)}
     best = max(type_scores, key=lambda t: (type_scores[t], -order.get(t, 99)))
     subtypes = {sub: score for (t, sub), score in subtype_scores.items() if t == best}
-    return best, max(subtypes, key=subtypes.get) if subtypes else ""
+    return best, max(subtypes, key=lambda sub: subtypes[sub]) if subtypes else ""

@@ -27,9 +27,9 @@ def risk_metrics(gold: Sequence[str], predicted: Sequence[str], gold_emergency: 
     confusion = {g: {p: pairs[(g, p)] for p in LEVELS} for g in LEVELS}
     result: dict = {"levels": levels, "confusion": confusion, "n": len(gold)}
     if gold_emergency is not None and predicted_emergency is not None:
-        actual = [p for g, p in zip(gold_emergency, predicted_emergency, strict=True) if g]
-        result["emergency_recall"] = round(sum(actual) / len(actual), 4) if actual else None
-        result["emergency_support"] = len(actual)
+        caught = [p for g, p in zip(gold_emergency, predicted_emergency, strict=True) if g]
+        result["emergency_recall"] = round(sum(caught) / len(caught), 4) if caught else None
+        result["emergency_support"] = len(caught)
     else:
         result["emergency_recall"] = None
     return result

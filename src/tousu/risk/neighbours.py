@@ -18,7 +18,7 @@ def rate_crossed(threshold: float, before: tuple[int | None, int | None], after:
 
 
 def _at_or_above(threshold: float, delivered: int | None, defective: int | None) -> bool:
-    return bool(delivered) and defective is not None and defective / delivered >= threshold
+    return bool(delivered) and defective is not None and defective / (delivered or 1) >= threshold
 
 
 def repeat_crossed(policy: Policy, group_before: int, group_after: int) -> bool:

@@ -91,11 +91,12 @@ class CalendarPolicy(_Strict):
         hours = None
         if self.business_hours is not None:
             spec = dict(self.business_hours)
-            lunch = spec.get("lunch")
+            start, end, lunch = spec.get("start") or time(9), spec.get("end") or time(18), spec.get("lunch")
+            if not isinstance(start, time) or not isinstance(end, time):
+                raise ValueError("business_hours.start and .end: give a time such as 09:00")
             if lunch is not None and (not isinstance(lunch, list) or len(lunch) != 2):
                 raise ValueError("business_hours.lunch: give [from, to]")
-            hours = BusinessHours(start=spec.get("start") or time(9), end=spec.get("end") or time(18),
-                                  lunch=tuple(lunch) if lunch else None)
+            hours = BusinessHours(start=start, end=end, lunch=(lunch[0], lunch[1]) if lunch else None)
         return WorkCalendar(extra_holidays=frozenset(self.extra_holidays),
                             extra_working_days=frozenset(self.extra_working_days), business_hours=hours)
 
