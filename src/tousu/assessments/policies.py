@@ -38,7 +38,8 @@ def activate_policy(version: PolicyVersion) -> None:
 
 
 def active_policy() -> tuple[PolicyVersion, Policy]:
-    version = PolicyVersion.objects.filter(is_active=True).first()
+    # The content (YAML, ~15 kB) is read only when this process has not parsed the version yet.
+    version = PolicyVersion.objects.defer("content").filter(is_active=True).first()
     if version is None:
         try:
             version = store_policy(getattr(settings, "TOUSU_POLICY", "default"), activate=True)
