@@ -3,8 +3,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Body, File, Query, Router, Schema, Status
+from ninja import Body, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -12,9 +13,11 @@ from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints, with_next_due
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.facts import change_facts
+from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Source
-from tousu.complaints.schemas import AttachmentOut, ComplaintDetailOut, ComplaintOut, ErrorOut
+from tousu.complaints.models import ImportJob
+from tousu.complaints.schemas import AttachmentOut, ComplaintDetailOut, ComplaintOut, ErrorOut, ImportJobOut
 from tousu.complaints.validation import IntakeData
 
 router = Router(tags=["complaints"])
@@ -94,3 +97,17 @@ def patch_complaint(request: HttpRequest, tracking_number: str, payload: Body[di
 def upload_attachment(request: HttpRequest, tracking_number: str, file: File[UploadedFile]):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     return Status(201, add_attachment(complaint, file, by=request.auth, now=timezone.now()))
+
+
+@router.post("/imports", response={202: ImportJobOut, 403: ErrorOut, 422: ErrorOut}, tags=["imports"])
+def create_import(request: HttpRequest, file: File[UploadedFile], channel: Form[str] = ""):
+    """Import a .csv or .xlsx file in the background (as the upload page does); follow it at
+    `GET /api/imports/{id}` until `state` is `done` or `failed`."""
+    return Status(202, start_import(file, by=request.auth, channel=channel, now=timezone.now()))
+
+
+@router.get("/imports/{job_id}", response={200: ImportJobOut, 403: ErrorOut, 404: ErrorOut}, tags=["imports"])
+def get_import(request: HttpRequest, job_id: int):
+    if not request.auth.can(Capability.IMPORT):
+        raise AccessDenied("this role may not import files")
+    return get_object_or_404(ImportJob, pk=job_id)

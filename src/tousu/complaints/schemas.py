@@ -1,7 +1,8 @@
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import mask_email, mask_phone
@@ -110,3 +111,21 @@ class FieldErrorOut(Schema):
 
 class ErrorOut(Schema):
     errors: list[FieldErrorOut]
+
+
+class ImportJobOut(Schema):
+    id: int
+    file: str = Field(alias="original_name")
+    state: str  # queued, running, done, failed
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    percent: int | None  # how far the file has been read, where it can be told
+    created: int
+    duplicates: int
+    error_count: int
+    errors: list[dict[str, Any]]  # {row, column, reason}: the first 1,000
+    ignored_columns: list[str]
+    tracking_numbers: list[str]  # the first 50 complaints created
+    failure: str

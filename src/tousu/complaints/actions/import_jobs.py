@@ -8,17 +8,22 @@ the next attempt goes on after the last committed batch, so no row is stored or 
 
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied
+from tousu.complaints.choices import Channel
+from tousu.complaints.importers.readers import SUPPORTED
 from tousu.complaints.importers.run import ImportReport, RowError, import_file
 from tousu.complaints.models import ImportJob
+from tousu.complaints.validation import FieldError, IntakeError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,15 @@ def start_import(upload: UploadedFile, *, by: User, channel: str, now: datetime)
     """Store the file and queue its import; the page follows the job."""
     if not by.can(Capability.IMPORT):
         raise AccessDenied("this role may not import files")
+    errors = []
+    if Path(upload.name or "").suffix.lower() not in SUPPORTED:
+        errors.append(FieldError("file", _("%(name)s: only .csv and .xlsx files can be imported")
+                                 % {"name": upload.name}))
+    if channel and channel not in Channel.values:
+        errors.append(FieldError("channel", _("unknown %(field)s %(value)r; use one of: %(allowed)s")
+                                 % {"field": _("channel"), "value": channel, "allowed": ", ".join(Channel.values)}))
+    if errors:
+        raise IntakeError(errors)
     job = ImportJob(original_name=upload.name[:255], size=upload.size or 0, default_channel=channel, by=by,
                     created_at=now)
     job.file.save(upload.name, upload, save=False)

@@ -12,7 +12,8 @@ from tousu.complaints.actions.import_jobs import STALL_AFTER, claim, resume_stal
 from tousu.complaints.importers import run as importer
 from tousu.complaints.models import Complaint, ImportJob
 from tousu.complaints.tests.test_import import csv_bytes
-from tousu.testing import make_department, make_user
+from tousu.complaints.validation import IntakeError
+from tousu.testing import bearer, make_department, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -100,12 +101,51 @@ def test_a_worker_that_was_taken_over_stops_without_counting_twice(monkeypatch):
     assert Complaint.objects.count() == 100  # the batch stored before the takeover was noticed
 
 
-def test_an_unreadable_file_ends_the_job_with_the_reason():
-    upload = SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain")
+def test_an_unreadable_workbook_ends_the_job_with_the_reason():
+    upload = SimpleUploadedFile("export.xlsx", b"not a zip", content_type="application/octet-stream")
     job = start_import(upload, by=make_user(Role.SPECIALIST), channel="", now=timezone.now())
     done = run_import(job.pk)
     assert done.state == "done" and done.created == 0 and done.error_count == 1
-    assert ".csv" in done.errors[0]["reason"]
+    assert "Excel" in done.errors[0]["reason"]
+
+
+@pytest.mark.parametrize(("name", "channel", "field"), [("notes.txt", "", "file"), ("a.csv", "pigeon", "channel")])
+def test_a_file_that_cannot_be_imported_is_refused_at_upload(name, channel, field):
+    upload = SimpleUploadedFile(name, b"text\n", content_type="text/plain")
+    with pytest.raises(IntakeError) as refused:
+        start_import(upload, by=make_user(Role.SPECIALIST), channel=channel, now=timezone.now())
+    assert [e.field for e in refused.value.errors] == [field]
+    assert not ImportJob.objects.exists()
+
+
+def test_the_api_queues_an_import_and_reports_on_it(client):
+    user = make_user(Role.SPECIALIST, department=make_department())
+    auth = bearer(user)
+    upload = SimpleUploadedFile("calls.csv", csv_bytes([["text"], ["电话投诉：宽带断网"], [""], ["客服态度差"]]))
+    response = client.post("/api/imports", {"file": upload, "channel": "phone"}, headers=auth)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["file"], body["state"], body["created"]) == ("calls.csv", "queued", 0)
+    run_import(body["id"])
+    done = client.get(f"/api/imports/{body['id']}", headers=auth).json()
+    assert (done["state"], done["created"], done["percent"], len(done["tracking_numbers"])) == ("done", 2, 100, 2)
+    assert Complaint.objects.filter(channel="phone").count() == 2
+
+    bad = client.post("/api/imports", {"file": SimpleUploadedFile("x.pdf", b"%PDF"), "channel": "pigeon"},
+                      headers=auth)
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"file", "channel"}
+    agent = bearer(make_user(Role.AGENT))
+    assert client.get(f"/api/imports/{body['id']}", headers=agent).status_code == 403
+    assert client.post("/api/imports", {"file": SimpleUploadedFile("y.csv", b"text\nx\n")},
+                       headers=agent).status_code == 403
+
+
+def test_the_upload_page_names_a_file_it_cannot_import(client):
+    client.force_login(make_user(Role.SPECIALIST))
+    response = client.post("/complaints/import/", {"file": SimpleUploadedFile("notes.txt", b"hello"), "channel": ""})
+    assert response.status_code == 200 and "notes.txt" in response.content.decode()
+    assert not ImportJob.objects.exists()
 
 
 def test_a_job_that_breaks_the_importer_is_marked_failed(monkeypatch):

@@ -9,6 +9,7 @@ from tousu.accounts.roles import Capability
 from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.forms import ImportForm
 from tousu.complaints.models import ImportJob
+from tousu.complaints.validation import IntakeError
 
 
 def _importer(request: HttpRequest) -> None:
@@ -22,9 +23,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     _importer(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = start_import(form.cleaned_data["file"], by=request.user, channel=form.cleaned_data["channel"],
-                           now=timezone.now())
-        return redirect("complaints:import_job", job_id=job.pk)
+        try:
+            job = start_import(form.cleaned_data["file"], by=request.user, channel=form.cleaned_data["channel"],
+                               now=timezone.now())
+        except IntakeError as exc:
+            for error in exc.errors:
+                form.add_error(error.field, error.reason)
+        else:
+            return redirect("complaints:import_job", job_id=job.pk)
     jobs = ImportJob.objects.filter(by=request.user)[:10]
     return render(request, "complaints/import.html", {"form": form, "jobs": jobs})
 
