@@ -12,7 +12,8 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,14 +68,9 @@ def claim(job_id: int, *, now: datetime) -> ImportJob | None:
     """The job, now ours, if it was queued or its worker stalled; None if another worker has it or it ended."""
     taken = ImportJob.objects.filter(pk=job_id).filter(
         Q(state=ImportJob.State.QUEUED) | Q(state=ImportJob.State.RUNNING, heartbeat_at__lt=now - STALL_AFTER)
-    ).update(state=ImportJob.State.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1)
-    if not taken:
-        return None
-    job = ImportJob.objects.get(pk=job_id)
-    if job.started_at is None:
-        ImportJob.objects.filter(pk=job_id).update(started_at=now)
-        job.started_at = now
-    return job
+    ).update(state=ImportJob.State.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1,
+             started_at=Coalesce("started_at", Value(now)))
+    return ImportJob.objects.get(pk=job_id) if taken else None
 
 
 def run_import(job_id: int) -> ImportJob | None:

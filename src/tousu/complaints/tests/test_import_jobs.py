@@ -63,6 +63,7 @@ def test_a_job_whose_worker_died_goes_on_after_its_last_batch(monkeypatch):
         run_import(job.pk)
     job.refresh_from_db()
     assert job.state == "running" and job.after_row >= 200 and Complaint.objects.count() == job.created
+    first_started = job.started_at
     monkeypatch.setattr(import_jobs, "import_file", real)
 
     assert run_import(job.pk) is None  # its heartbeat is fresh: it may still be alive
@@ -73,7 +74,7 @@ def test_a_job_whose_worker_died_goes_on_after_its_last_batch(monkeypatch):
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - STALL_AFTER * 2)
     done = run_import(job.pk)
     assert (done.state, done.attempts, done.created, done.duplicates, done.error_count) == ("done", 2, 343, 0, 7)
-    assert Complaint.objects.count() == 343
+    assert Complaint.objects.count() == 343 and done.started_at == first_started
     assert sorted({e["row"] for e in done.errors}) == [2 + 50 * k for k in range(7)]
 
 
