@@ -155,6 +155,8 @@ TOUSU_TRUSTED_PROXIES = env_int("TOUSU_TRUSTED_PROXIES", 0)
 
 # Notifications (R-WF-9): a claimed delivery that has not finished after this long is tried again.
 TOUSU_NOTIFY_CLAIM_SECONDS = env_int("TOUSU_NOTIFY_CLAIM_SECONDS", 300)
+# A background import with no batch stored for this long has lost its worker and is taken up again.
+TOUSU_IMPORT_STALL_SECONDS = env_int("TOUSU_IMPORT_STALL_SECONDS", 300)
 TOUSU_NOTIFY_TIMEOUT_SECONDS = env_int("TOUSU_NOTIFY_TIMEOUT_SECONDS", 10)
 # Public address of this Tousu (for links in emails and surveys), e.g. https://tousu.example.com
 TOUSU_BASE_URL = env_str("TOUSU_BASE_URL", "http://127.0.0.1:8000")

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q, Value
@@ -28,9 +29,12 @@ from tousu.complaints.validation import FieldError, IntakeError
 
 log = logging.getLogger(__name__)
 
-# A running job whose last batch committed longer ago than this has lost its worker.
-STALL_AFTER = timedelta(minutes=5)
 KEEP_TRACKING_NUMBERS = 50
+
+
+def stall_after() -> timedelta:
+    """A running job whose last batch committed longer ago than this has lost its worker."""
+    return timedelta(seconds=settings.TOUSU_IMPORT_STALL_SECONDS)
 
 
 class LostJob(RuntimeError):
@@ -67,7 +71,7 @@ def _enqueue(job_id: int) -> None:
 def claim(job_id: int, *, now: datetime) -> ImportJob | None:
     """The job, now ours, if it was queued or its worker stalled; None if another worker has it or it ended."""
     taken = ImportJob.objects.filter(pk=job_id).filter(
-        Q(state=ImportJob.State.QUEUED) | Q(state=ImportJob.State.RUNNING, heartbeat_at__lt=now - STALL_AFTER)
+        Q(state=ImportJob.State.QUEUED) | Q(state=ImportJob.State.RUNNING, heartbeat_at__lt=now - stall_after())
     ).update(state=ImportJob.State.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1,
              started_at=Coalesce("started_at", Value(now)))
     return ImportJob.objects.get(pk=job_id) if taken else None
@@ -117,7 +121,7 @@ def run_import(job_id: int) -> ImportJob | None:
 def resume_stalled(*, now: datetime) -> list[int]:
     """Queue again the jobs whose worker died (running, no batch committed lately) or whose queueing was
     lost (still queued long after upload). Returns their ids."""
-    stale = now - STALL_AFTER
+    stale = now - stall_after()
     ids = list(ImportJob.objects.filter(
         Q(state=ImportJob.State.RUNNING, heartbeat_at__lt=stale) | Q(state=ImportJob.State.QUEUED, created_at__lt=stale)
     ).values_list("id", flat=True))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tousu.accounts.roles import Role
 from tousu.complaints.actions import import_jobs
-from tousu.complaints.actions.import_jobs import STALL_AFTER, claim, resume_stalled, run_import, start_import
+from tousu.complaints.actions.import_jobs import claim, resume_stalled, run_import, stall_after, start_import
 from tousu.complaints.importers import run as importer
 from tousu.complaints.models import Complaint, ImportJob
 from tousu.complaints.tests.test_import import csv_bytes
@@ -67,11 +67,11 @@ def test_a_job_whose_worker_died_goes_on_after_its_last_batch(monkeypatch):
     monkeypatch.setattr(import_jobs, "import_file", real)
 
     assert run_import(job.pk) is None  # its heartbeat is fresh: it may still be alive
-    later = timezone.now() + STALL_AFTER + timedelta(seconds=1)
+    later = timezone.now() + stall_after() + timedelta(seconds=1)
     enqueued = []
     monkeypatch.setattr(import_jobs, "_enqueue", enqueued.append)
     assert resume_stalled(now=later) == [job.pk] == enqueued
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - STALL_AFTER * 2)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - stall_after() * 2)
     done = run_import(job.pk)
     assert (done.state, done.attempts, done.created, done.duplicates, done.error_count) == ("done", 2, 343, 0, 7)
     assert Complaint.objects.count() == 343 and done.started_at == first_started
