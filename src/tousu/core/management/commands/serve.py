@@ -25,6 +25,9 @@ class Command(BaseCommand):
             "--workers", str(workers), "--access-logfile", "-", "--timeout", "300",
             *(["--reload"] if settings.DEBUG else []),
         ])
+        # Stopped by Ctrl-C or by a SIGTERM (a process manager, `timeout`): stop both children too, or the
+        # server would keep the port and the consumer the queue after this process is gone.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.wait()
         except KeyboardInterrupt:
@@ -34,3 +37,7 @@ class Command(BaseCommand):
             if consumer is not None:
                 consumer.terminate()
                 consumer.wait()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
