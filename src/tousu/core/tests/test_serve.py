@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from django.conf import settings
 
 
@@ -38,10 +37,11 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_sigterm_stops_the_server_and_the_consumer():
     port = _free_port()
-    env = {**os.environ, "TOUSU_DATA_DIR": str(settings.DATA_DIR)}
+    # Its own data directory and SQLite file: the consumer's periodic tasks must not touch the test database.
+    env = {**os.environ, "TOUSU_DATA_DIR": str(settings.DATA_DIR / "serve")}
+    env.pop("DATABASE_URL", None)
     serve = subprocess.Popen([sys.executable, "-m", "tousu.cli", "serve", "--port", str(port), "--workers", "1"],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
