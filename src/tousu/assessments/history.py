@@ -3,13 +3,17 @@ complaint (`history_for`), or for many re-assessed at the same moment with a few
 (`histories_now`; a test holds the two to the same answers)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, Sum
 
+from tousu.assessments.models import Incident
 from tousu.complaints.models import Complaint, same_customer, same_lot_or_product
 from tousu.risk import History, Policy
+
+# What mass incidents group complaints by.
+KEYS = ("product", "lot", "region", "complaint_type")
 
 
 def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None = None) -> History:
@@ -30,22 +34,14 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
     if complaint.product and complaint.complaint_type:
         same_problem = others.filter(product=complaint.product, complaint_type=complaint.complaint_type,
                                      received_at__gte=month_start(at), received_at__lte=at).count()
-    lot_delivered = lot_defective = None
-    if complaint.lot:
-        totals = Complaint.objects.filter(lot=complaint.lot).aggregate(
-            delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"), n=Count("id"))
-        lot_delivered, lot_defective = totals["delivered"], totals["defective"]
-    from tousu.assessments.actions.incidents import in_open_incident
-
+    lot_delivered, lot_defective = lot_totals([complaint.lot]).get(complaint.lot, (None, None))
     return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
                    same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective,
-                   incident=in_open_incident(complaint))
+                   incident=matching_open_incidents(complaint).exists())
 
 
 def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime) -> dict[int, History]:
     """`history_for(c, policy, until=now)` for each complaint received by `now`, from grouped queries."""
-    from tousu.assessments.actions.incidents import KEYS, open_incident_keys
-
     customer_since = now - timedelta(days=policy.repetition.window_days)
     scope_since = now - timedelta(days=policy.scope.window_days)
     month = month_start(now)
@@ -78,9 +74,8 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
     per_problem = _counts(Complaint.objects.filter(
         product__in={p for p, _t in problems}, complaint_type__in={t for _p, t in problems},
         received_at__gte=month, received_at__lte=now), "product", "complaint_type") if problems else {}
-    totals = {row["lot"]: (row["delivered"], row["defective"]) for row in Complaint.objects.filter(lot__in=lots)
-              .values("lot").annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))}
-    incidents = open_incident_keys()
+    totals = lot_totals(lots)
+    incidents = set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))
 
     histories = {}
     for c in complaints:
@@ -93,12 +88,33 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
         same_problem = 0
         if c.product and c.complaint_type:
             same_problem = per_problem.get((c.product, c.complaint_type), 0) - (month <= c.received_at <= now)
-        delivered, defective = totals.get(c.lot, (None, None)) if c.lot else (None, None)
+        delivered, defective = totals.get(c.lot, (None, None))
         histories[c.pk] = History(
             customer_earlier=len(customer - {c.pk}), similar_in_window=similar, same_problem_this_month=same_problem,
             lot_delivered=delivered, lot_defective=defective,
             incident=any((key, getattr(c, key, "")) in incidents for key in KEYS))
     return histories
+
+
+def lot_totals(lots: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
+    """(delivered, defective) summed over every complaint of each lot; blank lots are not lots."""
+    wanted = {lot for lot in lots if lot}
+    if not wanted:
+        return {}
+    return {row["lot"]: (row["delivered"], row["defective"]) for row in Complaint.objects.filter(lot__in=wanted)
+            .values("lot").annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))}
+
+
+def matching_open_incidents(complaint: Complaint):
+    """The open incidents whose group (same product, lot, region or type) the complaint belongs to."""
+    condition = Q()
+    for key in KEYS:
+        value = getattr(complaint, key, "")
+        if value:
+            condition |= Q(key=key, value=value)
+    if not condition:
+        return Incident.objects.none()
+    return Incident.objects.filter(condition, state=Incident.State.OPEN)
 
 
 def _counts(queryset, *keys: str) -> dict[tuple, int]:

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
-from tousu.assessments.history import histories_now, history_for, month_start
+from tousu.assessments.history import histories_now, history_for, lot_totals, month_start
 from tousu.assessments.learning import flags_possible_high_risk, suggestion_record, suggestions_for
 from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
@@ -25,7 +25,7 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
-from tousu.risk import Assessment, Facts, History, Policy, assess
+from tousu.risk import Assessment, Facts, Policy, assess
 from tousu.risk.learning import Suggestion
 from tousu.risk.neighbours import lot_crossed, repeat_crossed, same_problem_crossed, scope_crossed
 
@@ -60,20 +60,26 @@ def risk_values(result: Assessment, override_level: str | None = None,
     }
 
 
+def assessment_values(complaint_id: int, version: PolicyVersion, result: Assessment, *, trigger: str,
+                      now: datetime, suggestion: Suggestion | None = None) -> tuple:
+    """A stored assessment as the values of `ASSESSMENT_COLUMNS`, in that order."""
+    return (complaint_id, version.pk, result.risk_level.value, result.severity_grade, result.priority.value,
+            result.emergency, result.complaint_type, result.complaint_subtype,
+            result.defect_grade.value if result.defect_grade else "", list(result.factors),
+            [r.as_dict() for r in result.reasons], suggestion_record(suggestion), trigger, now)
+
+
+_ASSESSMENT_ATTNAMES = tuple(RiskAssessment._meta.get_field(name).attname for name in ASSESSMENT_COLUMNS)
+
+
 def assessment_row(complaint_id: int, version: PolicyVersion, result: Assessment, *, trigger: str,
                    now: datetime, suggestion: Suggestion | None = None) -> RiskAssessment:
-    return RiskAssessment(
-        complaint_id=complaint_id, policy_version=version, risk_level=result.risk_level.value,
-        severity_grade=result.severity_grade, priority=result.priority.value, emergency=result.emergency,
-        complaint_type=result.complaint_type, complaint_subtype=result.complaint_subtype,
-        defect_grade=result.defect_grade.value if result.defect_grade else "",
-        factors=list(result.factors), reasons=[r.as_dict() for r in result.reasons], trigger=trigger,
-        suggestion=suggestion_record(suggestion), assessed_at=now)
+    return RiskAssessment(**dict(zip(_ASSESSMENT_ATTNAMES, assessment_values(
+        complaint_id, version, result, trigger=trigger, now=now, suggestion=suggestion), strict=True)))
 
 
 def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: User | None = None,
-                     policy: tuple[PolicyVersion, Policy] | None = None, history: History | None = None,
-                     only_if_changed: bool = False) -> RiskAssessment | None:
+                     policy: tuple[PolicyVersion, Policy] | None = None, only_if_changed: bool = False) -> RiskAssessment | None:
     """Assess with the active policy, store the result with its version, update the complaint.
 
     With `only_if_changed`, a result equal to the latest stored one stores nothing and returns None, so
@@ -82,7 +88,7 @@ def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: U
     with transaction.atomic():
         # Intake sees the world as it was when the complaint arrived; a later re-assessment sees it now.
         until = complaint.received_at if trigger == "intake" else max(now, complaint.received_at)
-        result = assess(facts_of(complaint), history or history_for(complaint, rules, until=until), rules)
+        result = assess(facts_of(complaint), history_for(complaint, rules, until=until), rules)
         suggestion = suggestions_for([complaint.text])[0]
         row = assessment_row(complaint.pk, version, result, trigger=trigger, now=now, suggestion=suggestion)
         if only_if_changed:
@@ -140,12 +146,6 @@ def _open_others(complaint: Complaint):
     return Complaint.objects.exclude(pk=complaint.pk).exclude(status__in=OPEN_EXCLUDED)
 
 
-def lot_totals(lot: str) -> tuple[int | None, int | None]:
-    totals = Complaint.objects.filter(lot=lot).aggregate(delivered=Sum("quantity_delivered"),
-                                                         defective=Sum("quantity_defective"))
-    return totals["delivered"], totals["defective"]
-
-
 def _swapped(total: int | None, current: int | None, previous: int | None) -> int | None:
     """A lot total as it was with this complaint's `previous` quantity instead of its `current` one."""
     return previous if total is None else total - (current or 0) + (previous or 0)
@@ -159,7 +159,7 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
     groups: dict[str, Any] = {}
     others = _open_others(complaint)
     if complaint.lot:
-        after = lot_totals(complaint.lot)
+        after = lot_totals([complaint.lot]).get(complaint.lot, (None, None))
         own_before = quantities_before or (None, None)
         before = (_swapped(after[0], complaint.quantity_delivered, own_before[0]),
                   _swapped(after[1], complaint.quantity_defective, own_before[1]))
@@ -167,25 +167,24 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
             groups["lot_changed"] = others.filter(lot=complaint.lot)
     if quantities_before is not None:
         return groups  # a correction of facts adds no complaint to any count
+    # Each group: (the complaints it counts, did its count just cross a threshold with this one?)
+    candidates = []
     customer = same_customer(complaint)
     if customer:
-        mine = Complaint.objects.filter(customer, received_at__gte=now - timedelta(days=rules.repetition.window_days))
-        size = mine.count()
-        if repeat_crossed(rules, size - 1, size):
-            groups["repeat"] = others.filter(customer, received_at__gte=now - timedelta(days=rules.repetition.window_days))
+        since = now - timedelta(days=rules.repetition.window_days)
+        candidates.append(("repeat", Q(customer, received_at__gte=since), repeat_crossed))
     same_thing = same_lot_or_product(complaint)
     if same_thing:
         since = now - timedelta(days=rules.scope.window_days)
-        size = Complaint.objects.filter(same_thing, received_at__gte=since).count()
-        if scope_crossed(rules, size - 1, size):
-            groups["similar"] = others.filter(same_thing, received_at__gte=since)
+        candidates.append(("similar", Q(same_thing, received_at__gte=since), scope_crossed))
     if complaint.product and complaint.complaint_type and rules.manufacturing is not None:
-        month = Complaint.objects.filter(product=complaint.product, complaint_type=complaint.complaint_type,
-                                         received_at__gte=month_start(complaint.received_at))
-        size = month.count()
-        if same_problem_crossed(rules, size - 1, size):
-            groups["same_problem"] = others.filter(product=complaint.product, complaint_type=complaint.complaint_type,
-                                                   received_at__gte=month_start(complaint.received_at))
+        candidates.append(("same_problem", Q(product=complaint.product, complaint_type=complaint.complaint_type,
+                                             received_at__gte=month_start(complaint.received_at)),
+                           same_problem_crossed))
+    for trigger, members, crossed in candidates:
+        size = Complaint.objects.filter(members).count()
+        if crossed(rules, size - 1, size):
+            groups[trigger] = others.filter(members)
     return groups
 
 
@@ -227,8 +226,7 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
         return []
     with transaction.atomic():
         rows = [row for _c, row, _r, _s in changed]
-        attnames = [RiskAssessment._meta.get_field(name).attname for name in ASSESSMENT_COLUMNS]
-        insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, ([getattr(row, a) for a in attnames] for row in rows))
+        insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, ([getattr(row, a) for a in _ASSESSMENT_ATTNAMES] for row in rows))
         overrides = _latest_by_complaint(RiskOverride.objects.only("complaint_id", "level"),
                                          [c.pk for c, *_rest in changed], "-at")
         by_values: dict[tuple, list[int]] = {}

@@ -5,11 +5,12 @@ high while the incident is open). Runs as a periodic task and as `tousu incident
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability, Role
+from tousu.assessments.history import KEYS, matching_open_incidents
 from tousu.assessments.models import Incident
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
@@ -17,28 +18,7 @@ from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.risk.incidents import Spike, spikes
 
-KEYS = ("product", "lot", "region", "complaint_type")
 CLOSED_STATES = ("closed", "archived")
-
-
-def matching_open_incidents(complaint: Complaint):
-    condition = Q()
-    for key in KEYS:
-        value = getattr(complaint, key, "")
-        if value:
-            condition |= Q(key=key, value=value)
-    if not condition:
-        return Incident.objects.none()
-    return Incident.objects.filter(condition, state=Incident.State.OPEN)
-
-
-def open_incident_keys() -> set[tuple[str, str]]:
-    """(key, value) of every open incident, e.g. ("lot", "L2603-05")."""
-    return set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))
-
-
-def in_open_incident(complaint: Complaint) -> bool:
-    return matching_open_incidents(complaint).exists()
 
 
 def link_to_open_incidents(complaint: Complaint) -> None:

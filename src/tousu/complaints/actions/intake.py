@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
@@ -22,12 +22,14 @@ from tousu.assessments.actions import (
     ASSESSMENT_COLUMNS,
     RISK_FIELDS,
     assess_complaint,
+    assessment_values,
     facts_of,
     reassess_after_batch,
     reassess_related,
     risk_values,
 )
-from tousu.assessments.learning import suggestion_record, suggestions_for
+from tousu.assessments.history import lot_totals
+from tousu.assessments.learning import suggestions_for
 from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
@@ -196,7 +198,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
                              "department": department_id, "origin": origin, "row": item.row,
                              "risk_level": assessed.risk_level.value,
                              "policy": f"{version.name} {version.version}"}))
-        results.append((key, assessed, suggestion_record(suggestion)))
+        results.append((key, assessed, suggestion))
         clocks.append((key, data.received_at or now, values["risk_level"], values["emergency"], data.channel))
     try:
         with transaction.atomic():
@@ -205,10 +207,8 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             insert_rows(ComplaintEvent, EVENT_COLUMNS,
                         ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
             insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
-                (ids[key], version.pk, r.risk_level.value, r.severity_grade, r.priority.value, r.emergency,
-                 r.complaint_type, r.complaint_subtype, r.defect_grade.value if r.defect_grade else "",
-                 list(r.factors), [e.as_dict() for e in r.reasons], model, "intake", now)
-                for key, r, model in results))
+                assessment_values(ids[key], version, r, trigger="intake", now=now, suggestion=suggestion)
+                for key, r, suggestion in results))
             insert_rows(Deadline, _DEADLINE_COLUMNS, intake_deadline_rows(
                 ((ids[key], received, level, emergency, channel) for key, received, level, emergency, channel in clocks)))
             propose_emergencies(list(Complaint.objects.filter(
@@ -260,9 +260,7 @@ class BatchHistory:
             Complaint.objects.filter(phone__in=phones, received_at__gte=since).values("phone")
             .annotate(n=Count("id")).values_list("phone", "n")) if phones else {}
         self._lots: dict[str, list[int]] = {
-            row["lot"]: [row["delivered"] or 0, row["defective"] or 0]
-            for row in Complaint.objects.filter(lot__in=lots).values("lot")
-            .annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))} if lots else {}
+            lot: [delivered or 0, defective or 0] for lot, (delivered, defective) in lot_totals(lots).items()}
         self._phones_at_start = dict(self._phones)
         self._lots_at_start = {lot: tuple(totals) for lot, totals in self._lots.items()}
 
