@@ -39,8 +39,9 @@ from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
 from tousu.risk import History, Policy, assess
+from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows
 from tousu.workflow.actions.emergency import propose_emergencies
-from tousu.workflow.intake import after_intake, intake_deadline_rows
+from tousu.workflow.actions.intake import after_intake
 from tousu.workflow.models import Deadline
 
 _RECORD_FIELDS = (
@@ -155,8 +156,6 @@ class BatchItem:
 
 _BATCH_COLUMNS = (*_RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
                   "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
-_DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "warn_at", "next_escalation_at",
-                     "paused_seconds", "escalation_level", "extension_reason", "sweep_token")
 
 
 def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
@@ -209,7 +208,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
                 assessment_values(ids[key], version, r, trigger="intake", now=now, suggestion=suggestion)
                 for key, r, suggestion in results))
-            insert_rows(Deadline, _DEADLINE_COLUMNS, intake_deadline_rows(
+            insert_rows(Deadline, DEADLINE_COLUMNS, intake_deadline_rows(
                 ((ids[key], received, level, emergency, channel) for key, received, level, emergency, channel in clocks)))
             propose_emergencies(list(Complaint.objects.filter(
                 pk__in=[ids[key] for key, r, _m in results if r.emergency]).only("id", "tracking_number", "text",

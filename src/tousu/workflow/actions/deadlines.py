@@ -1,7 +1,7 @@
 """Stage clocks: started and stopped by transitions, paused while waiting for the customer, extended
 once with approval, recomputed when the risk level changes (R-WF-3)."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -24,7 +24,7 @@ from tousu.timeline.rules import (
     due_at,
     remaining_after_pause,
 )
-from tousu.workflow.machine import PAUSABLE
+from tousu.workflow.machine import INTAKE_STAGES, PAUSABLE
 from tousu.workflow.models import Deadline
 
 _calendars: dict[int, tuple[DeadlinePolicy, WorkCalendar]] = {}
@@ -50,6 +50,29 @@ def new_deadline(complaint_id: int, stage: Stage, start: datetime, *, level: str
     due = due_at(start, duration, calendar)
     return Deadline(complaint_id=complaint_id, stage=stage.value, duration=duration.model_dump(exclude_none=True),
                     started_at=start, due_at=due, warn_at=warn_time(start, due, limits), next_escalation_at=due)
+
+
+# The columns of `intake_deadline_rows`, in its order, for `insert_rows(Deadline, DEADLINE_COLUMNS, …)`.
+DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "warn_at", "next_escalation_at",
+                    "paused_seconds", "escalation_level", "extension_reason", "sweep_token")
+
+
+def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str]]) -> Iterator[tuple]:
+    """What `new_deadline` makes for each intake stage, as rows for `insert_rows(Deadline, …)`: for
+    imported complaints given as (id, received_at, level, emergency, channel); each kind of complaint's
+    limit is looked up once."""
+    limits, calendar = rules()
+    durations: dict[tuple, tuple] = {}
+    for complaint_id, received_at, level, emergency, channel in complaints:
+        for stage in sorted(INTAKE_STAGES):
+            kind = (stage, level, emergency, channel)
+            if kind not in durations:
+                duration = limits.duration(stage, level=level or "low", emergency=emergency, channel=channel)
+                durations[kind] = (duration, duration.model_dump(exclude_none=True))
+            duration, as_json = durations[kind]
+            due = due_at(received_at, duration, calendar)
+            yield (complaint_id, stage.value, as_json, received_at, due, warn_time(received_at, due, limits), due,
+                   0.0, 0, "", "")
 
 
 def start_stages(complaint: Complaint, stages: Iterable[Stage], *, start: datetime) -> list[Deadline]:

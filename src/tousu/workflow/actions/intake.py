@@ -1,15 +1,13 @@
 """What the workflow does when a complaint arrives: start its stage clocks, propose the emergency plan,
 and reopen a recently closed complaint of the same customer about the same matter (R-WF-1)."""
 
-from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent, any_of, same_customer
-from tousu.timeline.rules import due_at
-from tousu.workflow.actions.deadlines import rules, start_stages, warn_time
+from tousu.workflow.actions.deadlines import rules, start_stages
 from tousu.workflow.actions.emergency import propose_emergency
 from tousu.workflow.machine import INTAKE_STAGES
 
@@ -22,23 +20,6 @@ def after_intake(complaint: Complaint, *, now: datetime) -> None:
     if complaint.emergency:
         propose_emergency(complaint, now=now)
     reopen_same_matter(complaint, now=now)
-
-
-def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str]]) -> Iterator[tuple]:
-    """Rows for `insert_rows(Deadline, …)` for imported complaints: (id, received_at, level, emergency,
-    channel) in, one row per intake stage out; limits looked up once per kind of complaint."""
-    limits, calendar = rules()
-    durations: dict[tuple, tuple] = {}
-    for complaint_id, received_at, level, emergency, channel in complaints:
-        for stage in sorted(INTAKE_STAGES):
-            kind = (stage, level, emergency, channel)
-            if kind not in durations:
-                duration = limits.duration(stage, level=level or "low", emergency=emergency, channel=channel)
-                durations[kind] = (duration, duration.model_dump(exclude_none=True))
-            duration, as_json = durations[kind]
-            due = due_at(received_at, duration, calendar)
-            yield (complaint_id, stage.value, as_json, received_at, due, warn_time(received_at, due, limits), due,
-                   0.0, 0, "", "")
 
 
 def same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
