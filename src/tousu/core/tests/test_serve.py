@@ -2,18 +2,13 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 from django.conf import settings
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tousu.testing.processes import kill_group, wait_until
+from tousu.testing.servers import free_port
 
 
 def _children(pid: int) -> list[int]:
@@ -38,27 +33,17 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_sigterm_stops_the_server_and_the_consumer():
-    port = _free_port()
+    port = free_port()
     # Its own data directory and SQLite file: the consumer's periodic tasks must not touch the test database.
     env = {**os.environ, "TOUSU_DATA_DIR": str(settings.DATA_DIR / "serve")}
     env.pop("DATABASE_URL", None)
     serve = subprocess.Popen([sys.executable, "-m", "tousu.cli", "serve", "--port", str(port), "--workers", "1"],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(_children(serve.pid)) < 2:
-            time.sleep(0.1)
+        assert wait_until(lambda: len(_children(serve.pid)) == 2, 60), "serve did not start its server and consumer"
         children = _children(serve.pid)
-        assert len(children) == 2, "serve did not start its server and consumer"
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
-            time.sleep(0.1)
-        assert not any(_alive(pid) for pid in children)
+        assert wait_until(lambda: not any(_alive(pid) for pid in children), 30)
     finally:
-        try:
-            os.killpg(serve.pid, signal.SIGKILL)  # whatever of the group is left
-        except ProcessLookupError:
-            pass
-        serve.wait(10)
+        kill_group(serve)  # whatever of the group is left
