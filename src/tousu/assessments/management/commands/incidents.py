@@ -1,26 +1,22 @@
 import json
+from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from tousu.assessments.actions.incidents import detect
 from tousu.assessments.models import Incident
-from tousu.timeline import parse_local
+from tousu.core.management.arguments import local_time
 
 
 class Command(BaseCommand):
     help = "Mass-incident early warning: open an incident for each group of similar complaints that spiked."
 
     def add_arguments(self, parser):
-        parser.add_argument("--now", help="ISO date-time to detect as of (default: now)")
+        parser.add_argument("--now", type=local_time, help="ISO date-time to detect as of (default: now)")
 
-    def handle(self, *args, now: str | None, **options):
-        moment = timezone.now()
-        if now:
-            try:
-                moment = parse_local(now)
-            except ValueError as exc:
-                raise CommandError(f"--now: {exc}") from None
+    def handle(self, *args, now: datetime | None, **options):
+        moment = now or timezone.now()
         opened = detect(moment)
         self.stdout.write(json.dumps({
             "opened": [{"id": i.pk, "key": i.key, "value": i.value, "count": i.count_at_open,

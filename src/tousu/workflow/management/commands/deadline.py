@@ -1,9 +1,11 @@
 import sys
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tousu.core.management.arguments import local_time
 from tousu.risk import PolicyError, load_policy
-from tousu.timeline import SHANGHAI, WorkCalendar, parse_local
+from tousu.timeline import SHANGHAI, WorkCalendar
 from tousu.timeline.rules import Duration, due_at
 
 
@@ -12,7 +14,7 @@ class Command(BaseCommand):
             "`tousu deadline 2026-09-30T10:00 --working-days 5`.")
 
     def add_arguments(self, parser):
-        parser.add_argument("start", help="ISO date-time; without an offset it is read as Asia/Shanghai")
+        parser.add_argument("start", type=local_time, help="ISO date-time; without an offset it is read as Asia/Shanghai")
         unit = parser.add_mutually_exclusive_group(required=True)
         unit.add_argument("--working-days", type=int)
         unit.add_argument("--working-hours", type=float)
@@ -21,11 +23,7 @@ class Command(BaseCommand):
         unit.add_argument("--months", type=int)
         parser.add_argument("--policy", help="take company holidays and business hours from this policy")
 
-    def handle(self, *args, start: str, policy: str | None, **options):
-        try:
-            moment = parse_local(start)
-        except ValueError as exc:
-            raise CommandError(f"start: {exc}") from None
+    def handle(self, *args, start: datetime, policy: str | None, **options):
         amounts = {unit: options[unit] for unit in ("working_days", "working_hours", "hours", "days", "months")
                    if options.get(unit) is not None}
         try:
@@ -38,8 +36,8 @@ class Command(BaseCommand):
                 calendar = load_policy(policy).deadlines.calendar.build()
             except PolicyError as exc:
                 raise CommandError(str(exc)) from None
-        due = due_at(moment, duration, calendar)
-        for year in sorted({moment.astimezone(SHANGHAI).year, due.year}):
+        due = due_at(start, duration, calendar)
+        for year in sorted({start.astimezone(SHANGHAI).year, due.year}):
             if calendar.is_provisional(year):
                 sys.stderr.write(f"provisional: {year} has no official holiday schedule yet; "
                                  "make-up working days are not known\n")
