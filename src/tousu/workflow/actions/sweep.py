@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import User
 from tousu.accounts.roles import Role
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import ComplaintEvent
+from tousu.complaints.models import EVENT_COLUMNS, ComplaintEvent
 from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import active_webhooks, build, store
 from tousu.timeline import SHANGHAI
@@ -60,15 +60,20 @@ def remind_unconfirmed_emergencies(now: datetime) -> int:
             complaints = list(plan.complaints.all())
             managers = [c.department.manager for c in complaints if c.department_id and c.department.manager_id]
             reason = _("emergency plan not confirmed within the golden period (due %(due)s)") % {
-                "due": plan.golden_due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
+                "due": _minute(plan.golden_due_at)}
             events += [(c.pk, EventKind.ESCALATED, None, now, reason, {"plan": plan.pk, "step": "leader"})
                        for c in complaints]
             notifications += build(key=f"emergency-unconfirmed:{plan.pk}", kind="escalation", now=now,
                                    complaint=complaints[0] if complaints else None, recipients=[*leaders, *managers],
                                    hooks=hooks, subject=f"{plan.title[:80]} — {reason}", body=plan.title)
-        insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
+        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
         store(notifications)
     return len(plans)
+
+
+def _minute(moment: datetime) -> str:
+    """A time in messages: Shanghai, to the minute."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def _until_done(step, now: datetime, chunk: int) -> int:
@@ -78,7 +83,6 @@ def _until_done(step, now: datetime, chunk: int) -> int:
     return total
 
 
-_EVENT_COLUMNS = ("complaint", "kind", "actor", "at", "note", "data")
 # What the sweep reads of each claimed clock: enough for events, recipients and the message.
 _PERSON = ("username", "email", "is_active", "role", "department_id")
 _READ = ("id", "stage", "due_at", "escalation_level", "complaint__id", "complaint__tracking_number",
@@ -120,9 +124,9 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
                 recipients=owner, hooks=(),
                 subject=_("%(number)s: %(stage)s due %(due)s") % {
                     "number": complaint.tracking_number, "stage": stage,
-                    "due": deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")},
+                    "due": _minute(deadline.due_at)},
                 body=complaint.text[:300])
-        insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
+        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
         store(notifications)
     return len(deadlines)
 
@@ -157,7 +161,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
             targets = _targets(step, complaint, leaders, managers_by_department)
             stage = str(STAGE_NAMES.get(deadline.stage, deadline.stage))
             reason = _("%(stage)s overdue since %(due)s") % {
-                "stage": stage, "due": deadline.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
+                "stage": stage, "due": _minute(deadline.due_at)}
             escalations.append((deadline.pk, complaint.pk, deadline.escalation_level, step, [u.pk for u in targets],
                                 now, reason))
             events.append((complaint.pk, EventKind.ESCALATED, None, now, reason,
@@ -170,7 +174,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
                     "step": step, "number": complaint.tracking_number, "reason": reason},
                 body=complaint.text[:300])
         insert_rows(Escalation, ("deadline", "complaint", "level", "step", "recipients", "at", "reason"), escalations)
-        insert_rows(ComplaintEvent, _EVENT_COLUMNS, events)
+        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
         store(notifications)
     return len(deadlines)
 
