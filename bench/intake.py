@@ -1,11 +1,13 @@
 """Intake throughput: import N generated complaints from a CSV through Tousu's import path, next to a raw
 `executemany` insert of the same rows into a bare SQLite table measured in the same run.
 
-    .venv/bin/python bench/intake.py [--rows 100000]
+    .venv/bin/python bench/intake.py [--rows 100000] [--single 200] [--postgres URL]
+    BENCH_TRACE_MEMORY=1 .venv/bin/python bench/intake.py --rows 20000   # also the import's peak memory
 
 Prints both rates and their ratio (target: intake ≥ 1/10 of the raw rate), and the rate of storage alone: the
 same rows the import wrote (complaint, history event, assessment, three stage clocks, emergency plans), already
-converted, inserted into an empty copy of Tousu's schema. That is the ceiling for any import path.
+converted, inserted into an empty copy of Tousu's schema. That is the ceiling for any import path. Then the
+time of single intakes (the API path) into the filled table, next to one-row raw INSERT + COMMITs.
 """
 
 import argparse
@@ -158,7 +160,9 @@ def main() -> None:
     records = generate(source, args.rows, datetime.now(ZoneInfo("Asia/Shanghai")))
 
     raw_seconds = raw_insert(workdir / "raw.sqlite3", records)
-    tracemalloc.start() if os.environ.get("BENCH_TRACE_MEMORY") else None
+    trace_memory = bool(os.environ.get("BENCH_TRACE_MEMORY"))  # tracing slows the import several times
+    if trace_memory:
+        tracemalloc.start()
     started = time.perf_counter()
     with source.open("rb") as stream:
         report = import_file(stream, source.name, by=None, now=timezone.now())
@@ -197,7 +201,8 @@ def main() -> None:
           f"{len(single)}, into a table of {args.rows:,}")
     print(f"raw one-row INSERT+COMMIT {_ms(raw_single, 0.5):9.1f} ms median, {_ms(raw_single, 0.95):.1f} ms p95")
     print(f"re-import (all duplicates){args.rows / reimport_seconds:12,.0f} rows/s  ({reimport_seconds:.2f} s)")
-    print(f"peak traced memory        {peak / 1e6:12.1f} MB")
+    if trace_memory:
+        print(f"peak traced memory        {peak / 1e6:12.1f} MB")
     if args.postgres:
         connection.close()
         drop_postgres_database(args.postgres, os.environ["DATABASE_URL"])
