@@ -44,6 +44,10 @@ class Status(models.TextChoices):
     ARCHIVED = "archived", _("Archived")  # kept for the retention period, read-only
 
 
+# Statuses in which nobody handles the complaint any more: not re-assessed, not transferred.
+ENDED = (Status.CLOSED, Status.ARCHIVED)
+
+
 class EventKind(models.TextChoices):
     RECORDED = "recorded", _("Recorded")
     IMPORTED = "imported", _("Imported")

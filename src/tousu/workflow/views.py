@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tousu.accounts.roles import Capability
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
+from tousu.complaints.choices import ENDED
 from tousu.complaints.validation import IntakeError
 from tousu.core.throttle import client_address, hit
 from tousu.workflow.actions import approvals, deadlines, emergency
@@ -58,7 +59,7 @@ def handling_context(complaint, user, now) -> dict:
         "clocks": clocks, "now": now,
         "may_pause": may_handle and complaint.status in PAUSABLE and complaint.waiting_since is None,
         "may_resume": may_handle and complaint.waiting_since is not None,
-        "may_transfer": user.can(Capability.TRANSFER) and complaint.status not in ("closed", "archived"),
+        "may_transfer": user.can(Capability.TRANSFER) and complaint.status not in ENDED,
         "may_propose": may_handle and complaint.status == "investigating",
         "solutions": solutions, "decidable": decidable,
         "root_cause": cause, "may_record_cause": may_handle,

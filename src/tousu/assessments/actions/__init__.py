@@ -15,7 +15,7 @@ from tousu.assessments.learning import flags_possible_high_risk, suggestion_reco
 from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
+from tousu.complaints.choices import ENDED, EventKind
 from tousu.complaints.models import (
     EVENT_COLUMNS,
     Complaint,
@@ -129,7 +129,7 @@ def _levels_changed(changes: Sequence[tuple[Complaint, dict]], *, now: datetime)
     recompute_for_levels([c for c, before in changes if (before.get("risk_level"), before.get("emergency"))
                           != (c.risk_level, c.emergency)], now=now)
     alarmed = [c for c, before in changes if c.emergency and not before.get("emergency")
-               and c.status not in OPEN_EXCLUDED]
+               and c.status not in ENDED]
     if alarmed:
         propose_missing_emergencies(alarmed, now=now)
 
@@ -139,11 +139,8 @@ def _outcome(row: RiskAssessment) -> tuple:
             row.complaint_type, row.defect_grade, sorted(row.factors))
 
 
-OPEN_EXCLUDED = ("closed", "archived")
-
-
 def _open_others(complaint: Complaint):
-    return Complaint.objects.exclude(pk=complaint.pk).exclude(status__in=OPEN_EXCLUDED)
+    return Complaint.objects.exclude(pk=complaint.pk).exclude(status__in=ENDED)
 
 
 def _swapped(total: int | None, current: int | None, previous: int | None) -> int | None:
@@ -275,7 +272,7 @@ def reassess_after_batch(*, lots: dict[str, tuple[tuple, tuple]], phones: dict[s
     crossed_lots = [lot for lot, (before, after) in lots.items() if lot_crossed(rules, before, after)]
     crossed_phones = [phone for phone, (before, after) in phones.items() if repeat_crossed(rules, before, after)]
     groups: dict[str, Any] = {}
-    open_complaints = Complaint.objects.exclude(status__in=OPEN_EXCLUDED)
+    open_complaints = Complaint.objects.exclude(status__in=ENDED)
     if crossed_lots:
         groups["lot_changed"] = open_complaints.filter(lot__in=crossed_lots)
     if crossed_phones:

@@ -14,11 +14,10 @@ from tousu.assessments.history import KEYS, matching_open_incidents
 from tousu.assessments.models import Incident
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
+from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.risk.incidents import Spike, spikes
-
-CLOSED_STATES = ("closed", "archived")
 
 
 def link_to_open_incidents(complaint: Complaint) -> None:
@@ -65,7 +64,7 @@ def _open(spike: Spike, *, now: datetime, window_start: datetime) -> Incident | 
             incident = Incident.objects.create(key=spike.key, value=spike.value, opened_at=now,
                                                count_at_open=spike.count, expected=round(spike.expected, 3))
             incident.complaints.add(*members)
-            reassess_many([(c, "incident") for c in members.exclude(status__in=CLOSED_STATES)], now=now)
+            reassess_many([(c, "incident") for c in members.exclude(status__in=ENDED)], now=now)
             recipients = User.objects.filter(role__in=[Role.LEADER, Role.QUALITY], is_active=True)
             enqueue(key=f"incident:{incident.pk}", kind="incident", now=now, recipients=recipients,
                     subject=_("Mass-incident warning: %(count)s complaints about %(value)s in %(hours)s hours")
@@ -92,6 +91,6 @@ def close_incident(incident: Incident, *, by: User, note: str, now: datetime) ->
                 state=Incident.State.CLOSED, closed_at=now, closed_by=by, note=note.strip()):
             raise IntakeError([FieldError("state", _("the incident is already closed"))])
         incident.state, incident.closed_at, incident.closed_by, incident.note = "closed", now, by, note.strip()
-        reassess_many([(c, "incident_closed") for c in incident.complaints.exclude(status__in=CLOSED_STATES)],
+        reassess_many([(c, "incident_closed") for c in incident.complaints.exclude(status__in=ENDED)],
                       now=now, by=by)
     return incident

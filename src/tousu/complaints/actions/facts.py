@@ -7,8 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
-from tousu.assessments.actions import OPEN_EXCLUDED, assess_complaint, reassess_many, reassess_related
-from tousu.complaints.choices import EventKind
+from tousu.assessments.actions import assess_complaint, reassess_many, reassess_related
+from tousu.complaints.choices import ENDED, EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError, validate_intake
 
@@ -50,7 +50,7 @@ def change_facts(complaint: Complaint, changes: dict[str, Any], *, by: User, now
         if "lot" in diff and lot_before:
             # the old lot lost this complaint's quantities: re-assess its open complaints too
             reassess_many([(other, "lot_changed") for other in
-                           Complaint.objects.filter(lot=lot_before).exclude(status__in=OPEN_EXCLUDED)], now=now, by=by)
+                           Complaint.objects.filter(lot=lot_before).exclude(status__in=ENDED)], now=now, by=by)
         reassess_related(complaint, now=now, by=by,
                          quantities_before=(None, None) if "lot" in diff else quantities_before)
     return diff

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tousu.complaints.choices import Status
+from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint
 from tousu.risk.learning import TrainingError, read_examples, train
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
 
 
 def _closed_complaints() -> tuple[list[str], list[str], list[str]]:
-    rows = (Complaint.objects.filter(status__in=[Status.CLOSED, Status.ARCHIVED]).exclude(complaint_type="")
+    rows = (Complaint.objects.filter(status__in=ENDED).exclude(complaint_type="")
             .values_list("text", "complaint_type", "risk_level"))
     texts, labels, risks = [], [], []
     for text, label, risk in rows.iterator():
