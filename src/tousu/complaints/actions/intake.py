@@ -116,8 +116,9 @@ def record_complaint(data: IntakeData, *, by: User | None, source: str, now: dat
             raise RuntimeError("could not allocate a tracking number")
         _recorded_event(complaint, kind=EventKind.RECORDED, by=by, now=now).save()
         # Assessed before the transaction commits: no complaint is ever shown without its risk.
-        assess_complaint(complaint, now=now, trigger="intake", by=by)
-        reassess_related(complaint, now=now, by=by)
+        policy = active_policy()
+        assess_complaint(complaint, now=now, trigger="intake", by=by, policy=policy)
+        reassess_related(complaint, now=now, by=by, policy=policy)
         after_intake(complaint, now=now)
         for upload in attachments:
             add_attachment(complaint, upload, by=by, now=now)
