@@ -7,6 +7,7 @@ from django.db import transaction
 
 from tousu.accounts.models import User
 from tousu.complaints.models import Complaint
+from tousu.core.bulk import rows_where_in
 from tousu.notify.models import Notification, WebhookEndpoint
 
 
@@ -42,10 +43,7 @@ def store(rows: Sequence[Notification]) -> int:
     run twice (or by two workers) notifies once."""
     if not rows:
         return 0
-    existing = set()
-    keys = [r.key for r in rows]
-    for start in range(0, len(keys), 500):
-        existing |= set(Notification.objects.filter(key__in=keys[start:start + 500]).values_list("key", flat=True))
+    existing = {key for (key,) in rows_where_in(Notification, "key", (r.key for r in rows), "key")}
     fresh = [r for r in rows if r.key not in existing]
     Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
     if fresh:
