@@ -40,8 +40,8 @@ def main() -> None:
     from tousu.accounts.models import Department, User
     from tousu.complaints.models import Complaint
     from tousu.core.bulk import insert_rows
+    from tousu.workflow.actions.deadlines import intake_deadline_rows
     from tousu.workflow.actions.sweep import sweep
-    from tousu.workflow.intake import intake_deadline_rows
     from tousu.workflow.models import Deadline
 
     call_command("migrate", verbosity=0)
