@@ -129,6 +129,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The project's own CSS, htmx and ECharts live in src/tousu/static, which belongs to no app: without this
+# line no finder sees them and every page loads unstyled, with no htmx.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = env_path("TOUSU_STATIC_ROOT", DATA_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from finders; it only wants the folder
 MEDIA_ROOT = env_path("TOUSU_MEDIA_ROOT", DATA_DIR / "media")

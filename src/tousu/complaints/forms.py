@@ -1,4 +1,5 @@
 from django import forms
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from tousu.complaints.choices import Channel, CustomerLevel, Demand
@@ -18,6 +19,10 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(item, initial) for item in data]
         return [super().clean(data, initial)] if data else []
+
+
+RENDERED_SALT = "tousu.public-form-rendered"
+HUMAN_SECONDS = 3  # nobody reads the form and writes a complaint faster
 
 
 class IntakeForm(forms.Form):
@@ -80,8 +85,27 @@ class PublicComplaintForm(IntakeForm):
     order_no = forms.CharField(label=_("order number"), required=False, max_length=100)
     region = forms.CharField(label=_("region"), required=False, max_length=100)
     attachments = MultipleFileField(label=_("attachments"), required=False)
-    # Left empty by people; filled in by bots that fill in every field.
+    # Left empty by people (the page hides it with the `hidden` attribute, which needs no CSS); filled in by
+    # bots that fill in every field. On its own it never decides: see looks_like_a_bot.
     website = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    # When the form was rendered, signed: a bot posts within a second of fetching the page.
+    rendered = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rendered"].initial = signing.dumps(self.now.timestamp(), salt=RENDERED_SALT)
+
+    def looks_like_a_bot(self) -> bool:
+        """The hidden field is filled *and* the form came back faster than a person types a complaint
+        (or without a render time this server signed). A person whose browser filled the trap (autofill)
+        still has their complaint stored."""
+        if not self.cleaned_data.get("website"):
+            return False
+        try:
+            rendered = signing.loads(self.data.get("rendered", ""), salt=RENDERED_SALT, max_age=86400)
+        except signing.BadSignature:
+            return True
+        return self.now.timestamp() - float(rendered) < HUMAN_SECONDS
 
     def clean(self):
         cleaned = super().clean()

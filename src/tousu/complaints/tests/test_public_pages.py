@@ -45,10 +45,39 @@ def test_bad_input_is_named_and_nothing_is_stored(client):
     assert Complaint.objects.count() == 0
 
 
-def test_a_bot_filling_the_hidden_field_stores_nothing(client):
+def test_a_bot_filling_the_hidden_field_at_once_stores_nothing_and_is_answered_like_a_success(client):
     response = submit(client, website="http://spam.example")
     assert response.status_code == 200
     assert Complaint.objects.count() == 0
+    assert "public/submitted.html" in [t.name for t in response.templates]
+
+
+def _rendered_token(client) -> str:
+    page = client.get("/public/").content.decode()
+    return re.search(r'name="rendered" value="([^"]+)"', page).group(1)
+
+
+def test_the_trap_field_is_hidden_without_any_stylesheet(client):
+    page = client.get("/public/").content.decode()
+    # The `hidden` attribute hides it in every browser even when the CSS does not load.
+    assert re.search(r'<div class="hp" hidden aria-hidden="true"><input[^>]+name="website"', page)
+
+
+def test_a_person_whose_browser_filled_the_trap_still_gets_the_complaint_stored(client, time_machine):
+    time_machine.move_to("2026-12-01 10:00:00+08:00", tick=False)
+    token = _rendered_token(client)
+    time_machine.move_to("2026-12-01 10:02:00+08:00", tick=False)
+    response = submit(client, website="autofilled", rendered=token)
+    complaint = Complaint.objects.get()
+    assert response["Location"] == f"/public/submitted/{complaint.tracking_number}/"
+
+
+def test_a_filled_trap_posted_a_second_after_the_page_was_rendered_is_a_bot(client, time_machine):
+    time_machine.move_to("2026-12-01 10:00:00+08:00", tick=False)
+    token = _rendered_token(client)
+    time_machine.move_to("2026-12-01 10:00:01+08:00", tick=False)
+    response = submit(client, website="http://spam.example", rendered=token)
+    assert response.status_code == 200 and Complaint.objects.count() == 0
 
 
 def test_lookup_with_number_and_phone_shows_progress(client):

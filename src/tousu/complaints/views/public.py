@@ -37,9 +37,9 @@ def submit(request: HttpRequest) -> HttpResponse:
         if _throttled(request, "public-submit", settings.TOUSU_PUBLIC_SUBMIT_LIMIT):
             return _too_many(request, "public/submit.html", form)
         if form.is_valid():
-            if form.cleaned_data.get("website"):
-                # A bot filled the hidden field: answer like a success, store nothing.
-                return render(request, "public/submit.html", {"form": PublicComplaintForm(now=now)})
+            if form.looks_like_a_bot():
+                # Answered like a success so the bot learns nothing; nothing is stored.
+                return render(request, "public/submitted.html", {"tracking_number": ""})
             try:
                 complaint = record_complaint(form.intake, by=None, source=Source.PUBLIC, now=now,
                                              attachments=form.cleaned_data.get("attachments") or [])
