@@ -11,6 +11,7 @@ from django.db.models import Count, Q, Sum
 from tousu.assessments.models import Incident
 from tousu.complaints.models import Complaint, same_customer, same_lot_or_product
 from tousu.risk import History, Policy
+from tousu.risk.assess import problem_key
 
 # What mass incidents group complaints by.
 KEYS = ("product", "lot", "region", "complaint_type")
@@ -31,8 +32,11 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
         scope = timedelta(days=policy.scope.window_days)
         similar_in_window = others.filter(same_thing, received_at__gte=at - scope, received_at__lte=at).count()
     same_problem = 0
-    if complaint.product and complaint.complaint_type:
-        same_problem = others.filter(product=complaint.product, complaint_type=complaint.complaint_type,
+    # The same defect (catalogue item) on the same product; at intake the complaint's own item is not
+    # stored yet, so it is read from its text.
+    key = complaint.problem_key or problem_key(complaint.text, policy)
+    if complaint.product and key:
+        same_problem = others.filter(product=complaint.product, problem_key=key,
                                      received_at__gte=month_start(at), received_at__lte=at).count()
     lot_delivered, lot_defective = lot_totals([complaint.lot]).get(complaint.lot, (None, None))
     return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
@@ -70,10 +74,10 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
     for (lot, _product), n in per_pair.items():
         per_lot[(lot,)] += n
     per_product = _counts(recent.filter(product__in=products), "product") if products else {}
-    problems = {(c.product, c.complaint_type) for c in complaints if c.product and c.complaint_type}
+    problems = {(c.product, c.problem_key) for c in complaints if c.product and c.problem_key}
     per_problem = _counts(Complaint.objects.filter(
-        product__in={p for p, _t in problems}, complaint_type__in={t for _p, t in problems},
-        received_at__gte=month, received_at__lte=now), "product", "complaint_type") if problems else {}
+        product__in={p for p, _t in problems}, problem_key__in={t for _p, t in problems},
+        received_at__gte=month, received_at__lte=now), "product", "problem_key") if problems else {}
     totals = lot_totals(lots)
     incidents = set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))
 
@@ -86,8 +90,8 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
             similar -= per_pair.get((c.lot, c.product), 0) if c.lot and c.product else 0
             similar -= scope_since <= c.received_at <= now  # itself
         same_problem = 0
-        if c.product and c.complaint_type:
-            same_problem = per_problem.get((c.product, c.complaint_type), 0) - (month <= c.received_at <= now)
+        if c.product and c.problem_key:
+            same_problem = per_problem.get((c.product, c.problem_key), 0) - (month <= c.received_at <= now)
         delivered, defective = totals.get(c.lot, (None, None))
         histories[c.pk] = History(
             customer_earlier=len(customer - {c.pk}), similar_in_window=similar, same_problem_this_month=same_problem,

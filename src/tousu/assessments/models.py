@@ -115,3 +115,23 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value} ({self.state})"
+
+
+class ModelActivation(models.Model):
+    """A trained text model put in use by a person with the configure capability, after seeing its
+    evaluation on labelled rows it was not trained on (R-RA-8 "evaluated before use"; the PIPL asks for an
+    assessment on file for automated decisions). Intake uses a model only while its version is activated."""
+
+    version = models.CharField(_("model version"), max_length=80, unique=True)
+    source = models.CharField(_("trained on"), max_length=200, blank=True)
+    evaluation = models.JSONField(_("evaluation on held-out rows"), default=dict)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    activated_at = models.DateTimeField(_("activated at"))
+
+    class Meta:
+        verbose_name = _("model activation")
+        verbose_name_plural = _("model activations")
+        ordering = ["-activated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.activated_at:%Y-%m-%d})"

@@ -37,6 +37,8 @@ class Complaint(models.Model):
     emergency = models.BooleanField(_("emergency"), default=False)
     complaint_type = models.CharField(_("complaint type"), max_length=40, blank=True)
     defect_grade = models.CharField(_("defect grade"), max_length=10, blank=True)
+    # The defect-catalogue item the text describes (manufacturing policies): "the same problem again".
+    problem_key = models.CharField(_("defect item"), max_length=100, blank=True)
     # The learned model thinks this is high risk while the rules did not say so: a person should look.
     possible_high_risk = models.BooleanField(_("possible high risk (model)"), default=False)
 
@@ -83,7 +85,7 @@ class Complaint(models.Model):
             models.Index(fields=["phone", "received_at"], name="customer_phone_recent"),
             models.Index(fields=["email", "received_at"], name="customer_email_recent"),
             models.Index(fields=["product", "received_at"], name="product_recent"),
-            models.Index(fields=["product", "complaint_type", "received_at"], name="same_problem_recent"),
+            models.Index(fields=["product", "problem_key", "received_at"], name="same_problem_recent"),
         ]
         constraints = [
             models.CheckConstraint(

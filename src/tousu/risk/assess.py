@@ -1,15 +1,13 @@
 """assess(facts, history, policy) -> Assessment: every factor of R-RA-2, with its evidence."""
 
-import re
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from tousu.risk.amounts import amounts_in
 from tousu.risk.matcher import Hit, PhraseMatcher, Target
 from tousu.risk.model import Assessment, DefectGrade, Evidence, Facts, History, Level, Priority, higher
+from tousu.risk.normalise import normalise
 from tousu.risk.policy import Policy
-
-_AMOUNT = re.compile(r"(\d[\d,，]*(?:\.\d+)?)\s*(万|千)?\s*(?:元|块|人民币|rmb|RMB)")
-_PUBLIC_CHANNELS = ("social", "app_review")
 
 
 class Engine:
@@ -24,7 +22,10 @@ class Engine:
         for factor, factor_policy in policy.factors.items():
             for rule in factor_policy.rules:
                 self.rules[rule.id] = (factor, rule)
-                entries += [(w, Target("rule", (factor, rule.id))) for w in rule.words]
+                entries += [(normalise(w), Target("rule", (factor, rule.id))) for w in rule.words]
+                entries += [(normalise(w), Target("near", (rule.id,))) for w in rule.near]
+                entries += [(normalise(w), Target("unless", (rule.id,))) for w in rule.unless]
+        self.type_of_factor = {factor: t.id for t in reversed(policy.types) for factor in t.from_factors}
         for type_rule in policy.types:
             entries += [(w, Target("type", (type_rule.id,))) for w in type_rule.words]
             for subtype, words in type_rule.subtypes.items():
@@ -37,6 +38,7 @@ class Engine:
                         entries += [(w, Target("defect", (family.id, grade.value, item.id, item.label)))
                                     for w in item.words]
         entries += [(w, Target("enquiry", ())) for w in policy.language.enquiry_words]
+        entries += [(w, Target("settled", ())) for w in policy.language.settled_words]
         self.matcher = PhraseMatcher(entries, policy.language)
 
 
@@ -46,26 +48,11 @@ def engine_for(policy: Policy) -> Engine:
     return policy._engine
 
 
-def amounts_in(text: str) -> list[tuple[Decimal, int]]:
-    found = []
-    for match in _AMOUNT.finditer(text):
-        try:
-            value = Decimal(match.group(1).replace(",", "").replace("，", ""))
-        except InvalidOperation:
-            continue
-        if match.group(2) == "万":
-            value *= 10_000
-        elif match.group(2) == "千":
-            value *= 1_000
-        found.append((value, match.start()))
-    return found
-
-
 def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     history = history or History()
     engine = engine_for(policy)
     matcher = engine.matcher
-    text = facts.text
+    text = normalise(facts.text)
     fired: dict[str, Level] = {}
     reasons: list[Evidence] = []
     emergency_rules: list[str] = []
@@ -78,10 +65,16 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     type_scores: dict[str, int] = defaultdict(int)
     subtype_scores: dict[tuple[str, str], int] = defaultdict(int)
     defects: dict[tuple, list[Hit]] = defaultdict(list)
-    enquiry = False
+    enquiry = settled = False
+    near: dict[str, list[Hit]] = defaultdict(list)
+    unless: dict[str, list[Hit]] = defaultdict(list)
     for hit in matcher.hits(text):
         kind = hit.target.kind
-        if kind == "rule":
+        if kind == "near":
+            near[hit.target.ref[0]].append(hit)
+        elif kind == "unless":
+            unless[hit.target.ref[0]].append(hit)
+        elif kind == "rule":
             _factor, rule_id = hit.target.ref
             rule = engine.rules[rule_id][1]
             if rule.negatable and matcher.is_negated(text, hit.start):
@@ -100,10 +93,24 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
                 defects[hit.target.ref].append(hit)
         elif kind == "enquiry":
             enquiry = True
+        elif kind == "settled":
+            settled = True
 
     for rule_id, hits in rule_hits.items():
         factor, rule = engine.rules[rule_id]
-        words = tuple(dict.fromkeys((h.word, h.start) for h in hits))
+        matched: list[tuple[str, int]] = []
+        for hit in hits:
+            if rule.unless and _close(hit, unless.get(rule_id, ()), rule.within):
+                continue
+            if rule.near:
+                partner = _close(hit, near.get(rule_id, ()), rule.within, rule.near_side)
+                if partner is None:
+                    continue
+                matched.append((partner.word, partner.start))
+            matched.append((hit.word, hit.start))
+        if not matched:
+            continue
+        words = tuple(sorted(dict.fromkeys(matched), key=lambda m: m[1]))
         fire(factor, rule.level, Evidence(factor, rule_id, "matched " + "、".join(w for w, _ in words), words))
         if rule.emergency:
             emergency_rules.append(rule_id)
@@ -117,13 +124,24 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     _money(facts, text, policy, fire)
     _customer_value(facts, policy, fire)
     _history(history, policy, fire)
-    defect_grade = _manufacturing(facts, history, policy, defects, fire)
+    defect_grade, problem_key = _manufacturing(facts, history, policy, defects, fire)
 
     if fired:
         level = max(fired.values(), key=lambda lv: lv.rank)
+        if settled and level != Level.HIGH:
+            level = Level.LOW
+            reasons.append(Evidence("baseline", "baseline.settled", "the customer says it is settled or a misunderstanding"))
+    elif settled:
+        level = Level.LOW
+        reasons.append(Evidence("baseline", "baseline.settled", "the customer says it is settled or a misunderstanding"))
     elif enquiry:
         level = Level.LOW
         reasons.append(Evidence("baseline", "baseline.enquiry", "an enquiry or suggestion with no risk factor"))
+    elif (len(text.strip()) < policy.language.vague_below and not type_scores
+          and not any(word in text for word in policy.language.demand_words)):
+        level = Level.LOW
+        reasons.append(Evidence("baseline", "baseline.vague", "a short text with no risk factor",
+                                value=len(text.strip())))
     else:
         level = policy.baseline_level
     factors = tuple(sorted(fired))
@@ -132,6 +150,10 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     if emergency:
         level = Level.HIGH
     complaint_type, subtype = _suggest_type(policy, type_scores, subtype_scores)
+    for factor in fired:
+        if factor in engine.type_of_factor:
+            complaint_type, subtype = engine.type_of_factor[factor], ""
+            break
     return Assessment(
         risk_level=level,
         severity_grade=1 if emergency else policy.severity.get(level, 3),
@@ -146,30 +168,52 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
         policy_name=policy.name,
         policy_version=policy.version,
         type_scores=dict(type_scores),
+        problem_key=problem_key,
     )
 
 
+def _close(hit: Hit, others, within: int, side: str = "either") -> Hit | None:
+    """The first of `others` whose span lies within `within` characters of `hit`'s (gap between them),
+    on the given side of it."""
+    end = hit.start + len(hit.word)
+    for other in others:
+        if other.start == hit.start or side == "before" and other.start > hit.start or (
+                side == "after" and other.start < hit.start):
+            continue
+        gap = max(other.start - end, hit.start - (other.start + len(other.word)), 0)
+        if gap <= within:
+            return other
+    return None
+
+
+def problem_key(text: str, policy: Policy) -> str:
+    """The defect-catalogue item a complaint's text describes, "" when none (or no catalogue)."""
+    return assess(Facts(text=text), None, policy).problem_key if policy.manufacturing else ""
+
+
 def _money(facts: Facts, text: str, policy: Policy, fire) -> None:
-    candidates: list[tuple[Decimal, str, int | None]] = []
+    candidates: list[tuple[Decimal, str, int | None, int]] = []
     if facts.amount is not None:
-        candidates.append((Decimal(str(facts.amount)), "amount", None))
+        candidates.append((Decimal(str(facts.amount)), "amount", None, 0))
     if policy.money.read_amounts_in_text:
         # An amount in the text is a loss only where the clause says money was lost; a loan's principal
         # or a bill's total is not (it still shows a concrete money matter: medium).
-        for value, at in amounts_in(text):
-            clause = _clause_around(text, at)
+        for found in amounts_in(text):
+            clause = _clause_around(text, found.start)
             is_loss = any(word in clause for word in policy.money.loss_words)
-            candidates.append((value if is_loss else min(value, policy.money.high_amount - 1), "text", at))
+            value = found.value
+            candidates.append((value if is_loss else min(value, policy.money.high_amount - 1),
+                               found.how, found.start, found.end))
     if not candidates:
         return
-    amount, source, position = max(candidates, key=lambda c: c[0])
+    amount, source, position, end = max(candidates, key=lambda c: c[0])
     if amount >= policy.money.high_amount:
         level, rule = Level.HIGH, "money.high_amount"
     elif amount > policy.money.medium_amount:
         level, rule = Level.MEDIUM, "money.amount"
     else:
         return
-    matches = ((f"{amount}", position),) if position is not None else ()
+    matches = ((text[position:end], position),) if position is not None else ()
     fire("money", level, Evidence("money", rule, f"¥{amount} ({source}); high from ¥{policy.money.high_amount}",
                                   matches, float(amount)))
 
@@ -206,15 +250,18 @@ def _history(history: History, policy: Policy, fire) -> None:
              f"{similar} similar complaints within {policy.scope.window_days} days", value=similar))
 
 
-def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict, fire) -> DefectGrade | None:
+def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict,
+                   fire) -> tuple[DefectGrade | None, str]:
     rules = policy.manufacturing
     if rules is None:
-        return None
+        return None, ""
     grade: DefectGrade | None = None
+    key = ""
     for (family, grade_name, item_id, label), hits in defects.items():
         item_grade = DefectGrade(grade_name)
         if grade is None or item_grade.rank > grade.rank:
             grade = item_grade
+            key = f"{family}.{item_id}"
         fire("impact_scope", rules.grade_levels[item_grade],
              Evidence("impact_scope", f"defect.{family}.{item_id}", f"{label}: {grade_name} defect",
                       tuple((h.word, h.start) for h in hits)))
@@ -229,12 +276,12 @@ def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict
                 "impact_scope", "defect.batch_rate",
                 f"defect rate {rate:.1%} of lot ({defective}/{delivered}) ≥ {rules.batch_defect_rate:.0%}", value=rate))
     repeats = history.same_problem_this_month + 1
-    if repeats >= rules.serious_repeats_per_month:
+    if key and repeats >= rules.serious_repeats_per_month:
         grade = DefectGrade.SERIOUS
         fire("repetition", rules.grade_levels[DefectGrade.SERIOUS], Evidence(
             "repetition", "defect.serious_repeats",
             f"the same problem {repeats} times this month (≥ {rules.serious_repeats_per_month})", value=repeats))
-    return grade
+    return grade, key
 
 
 def _suggest_type(policy: Policy, type_scores: dict[str, int],

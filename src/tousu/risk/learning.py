@@ -9,8 +9,9 @@ against 0.60 for the plain TF-IDF + logistic-regression baseline measured on the
 import csv
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from tousu.risk.evaluation import label_metrics
+from tousu.risk.model import Assessment, Evidence, Level, Priority
+from tousu.risk.policy import Policy
 
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
@@ -39,6 +42,7 @@ class Suggestion:
     confidence: float
     high_risk_probability: float | None
     model: str = ""  # the version of the model that made it
+    features: tuple[str, ...] = ()  # the character n-grams that pushed the text most towards high risk
 
     @property
     def possible_high_risk(self) -> bool:
@@ -47,13 +51,16 @@ class Suggestion:
     def as_dict(self) -> dict:
         return {"type": self.complaint_type, "confidence": round(self.confidence, 4),
                 "high_risk_probability": None if self.high_risk_probability is None
-                else round(self.high_risk_probability, 4), "model": self.model}
+                else round(self.high_risk_probability, 4), "model": self.model, "features": list(self.features)}
 
 
-def _classifier() -> Pipeline:
+def _classifier(labels: Sequence[str]) -> Pipeline:
+    # Calibration splits the examples into folds stratified by label: no more folds than the rarest label
+    # has examples (the check allows 3).
+    folds = max(2, min(5, min(Counter(labels).values())))
     return Pipeline([
         ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_df=0.5)),
-        ("svm", CalibratedClassifierCV(LinearSVC(C=0.3, class_weight="balanced"), cv=5, ensemble=False)),
+        ("svm", CalibratedClassifierCV(LinearSVC(C=0.3, class_weight="balanced"), cv=folds, ensemble=False)),
     ])
 
 
@@ -73,7 +80,7 @@ def _check(texts: Sequence[str], labels: Sequence[str], what: str) -> None:
 class TextModel:
     """A type classifier and, when risk labels were given, a high-vs-rest risk classifier."""
 
-    def __init__(self, types: Pipeline, high_risk: Pipeline | None, meta: dict):
+    def __init__(self, types: Pipeline | None, high_risk: Pipeline | None, meta: dict):
         self.types = types
         self.high_risk = high_risk
         self.meta = meta
@@ -85,18 +92,18 @@ class TextModel:
     def suggest(self, texts: Sequence[str]) -> list[Suggestion]:
         if not texts:
             return []
-        type_probabilities = self.types.predict_proba(list(texts))
-        labels = self.types.classes_
+        types: list[tuple[str, float]] = [("", 0.0)] * len(texts)
+        if self.types is not None:
+            labels = self.types.classes_
+            types = [(str(labels[int(row.argmax())]), float(row.max())) for row in self.types.predict_proba(list(texts))]
         high = None
+        features: list[tuple[str, ...]] = [()] * len(texts)
         if self.high_risk is not None:
             classes = list(self.high_risk.classes_)
             high = self.high_risk.predict_proba(list(texts))[:, classes.index("high")]
-        suggestions = []
-        for i, row in enumerate(type_probabilities):
-            best = int(row.argmax())
-            suggestions.append(Suggestion(str(labels[best]), float(row[best]),
-                                          None if high is None else float(high[i]), self.version))
-        return suggestions
+            features = _strongest_features(self.high_risk, texts, towards_first=classes.index("high") == 0)
+        return [Suggestion(kind, confidence, None if high is None else float(high[i]), self.version, features[i])
+                for i, (kind, confidence) in enumerate(types)]
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -104,22 +111,66 @@ class TextModel:
         (directory / META_FILE).write_text(json.dumps(self.meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def train(texts: Sequence[str], labels: Sequence[str], risks: Sequence[str] | None = None, *,
+def text_fingerprint(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+
+
+def _strongest_features(pipeline: Pipeline, texts: Sequence[str], *, towards_first: bool,
+                        top: int = 3) -> list[tuple[str, ...]]:
+    """Per text, the n-grams whose weight × presence pushed it most towards high risk (the reason shown)."""
+    vectorizer = pipeline.named_steps["tfidf"]
+    calibrated = pipeline.named_steps["svm"].calibrated_classifiers_
+    coef = sum(c.estimator.coef_[0] for c in calibrated) / len(calibrated)
+    if towards_first:
+        coef = -coef  # a binary linear model's weights point towards its second class
+    names = vectorizer.get_feature_names_out()
+    matrix = vectorizer.transform(list(texts)).tocsr()
+    found = []
+    for i in range(matrix.shape[0]):
+        row = matrix.getrow(i)
+        scored = sorted(((float(value * coef[j]), names[j]) for j, value in zip(row.indices, row.data, strict=True)
+                         if coef[j] > 0 and len(names[j].strip()) > 1), reverse=True)
+        found.append(tuple(name for _score, name in scored[:top]))
+    return found
+
+
+def combine(result: Assessment, suggestion: Suggestion | None, policy: Policy, *, allowed: bool) -> Assessment:
+    """The rules' assessment, raised to high when the policy lets an activated model do so and the model is
+    sure enough (`model.raise_from`). Never lowers anything; the model's reason is added with its
+    probability and strongest n-grams."""
+    probability = suggestion.high_risk_probability if suggestion else None
+    if (not allowed or not policy.model.may_raise or probability is None or probability < policy.model.raise_from
+            or result.risk_level == Level.HIGH):
+        return result
+    reason = Evidence("model", "model.high_risk", f"model probability {probability:.2f} ≥ {policy.model.raise_from}",
+                      tuple((feature, -1) for feature in suggestion.features), round(probability, 4))
+    return replace(result, risk_level=Level.HIGH, severity_grade=min(result.severity_grade, policy.severity[Level.HIGH]),
+                   priority=Priority.URGENT, factors=tuple(sorted({*result.factors, "model"})),
+                   reasons=(*result.reasons, reason))
+
+
+def train(texts: Sequence[str], labels: Sequence[str] | None, risks: Sequence[str] | None = None, *,
           source: str = "", now: datetime | None = None) -> TextModel:
-    _check(texts, labels, "label")
-    types = _classifier().fit(list(texts), list(labels))
+    types = None
+    if labels is not None:
+        _check(texts, labels, "label")
+        types = _classifier(labels).fit(list(texts), list(labels))
     high_risk = None
     if risks is not None:
         binary = ["high" if r == "high" else "other" for r in risks]
         _check(texts, binary, "risk")
-        high_risk = _classifier().fit(list(texts), binary)
+        high_risk = _classifier(binary).fit(list(texts), binary)
+    if types is None and high_risk is None:
+        raise TrainingError("nothing to train: give type labels, risk labels or both")
     digest = hashlib.sha256()
-    for text, label in zip(texts, labels, strict=True):
-        digest.update(f"{label}\t{text}\n".encode())
+    for text, label, risk in zip(texts, labels or [""] * len(texts), risks or [""] * len(texts), strict=True):
+        digest.update(f"{label}\t{risk}\t{text}\n".encode())
     trained_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     meta = {"version": f"{trained_at[:10]}-{digest.hexdigest()[:8]}", "trained_at": trained_at,
-            "source": source, "examples": len(texts), "labels": sorted(set(labels)),
-            "high_risk_model": high_risk is not None, "training_sha256": digest.hexdigest()}
+            "source": source, "examples": len(texts), "labels": sorted(set(labels or ())),
+            "high_risk_model": high_risk is not None, "training_sha256": digest.hexdigest(),
+            # So an evaluation can prove it scored rows the model never saw.
+            "training_texts": sorted({text_fingerprint(t) for t in texts})}
     return TextModel(types, high_risk, meta)
 
 

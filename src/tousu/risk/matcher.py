@@ -11,7 +11,7 @@ from tousu.risk.policy import LanguagePolicy
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "rule", "type", "subtype", "defect", "enquiry"
+    kind: str  # "rule", "near", "unless", "type", "subtype", "defect", "enquiry"
     ref: tuple  # what the phrase belongs to, e.g. (factor, rule_id) or (family, grade, item_id)
 
 
@@ -44,6 +44,8 @@ class PhraseMatcher:
             return
         for end, (word, targets) in self._automaton.iter(text):
             start = end - len(word) + 1
+            if (word[0].isdigit() or word[-1].isdigit()) and not _whole_number(text, start, end + 1, word):
+                continue
             for target in targets:
                 yield Hit(word, start, target)
 
@@ -60,3 +62,19 @@ class PhraseMatcher:
     def is_reported(self, text: str, start: int) -> bool:
         clause = self._clause_before(text, start)
         return any(marker in clause for marker in self._reported)
+
+
+_NUMBER_INSIDE = set("0123456789.*×xX")
+_AMOUNT_AFTER = set("元块万千%％号")
+
+
+def _whole_number(text: str, start: int, end: int, word: str) -> bool:
+    """A keyword that begins or ends with a digit ("12315", "110", "24%") counts only as a whole token: not
+    inside a phone number, an ID number, an amount (110元) or a masked figure."""
+    if word[0].isdigit() and start > 0 and (text[start - 1] in _NUMBER_INSIDE or text[start - 1].isascii()
+                                             and text[start - 1].isalnum()):
+        return False
+    if word[-1].isdigit() and end < len(text) and (text[end] in _NUMBER_INSIDE or text[end] in _AMOUNT_AFTER
+                                                    or text[end].isascii() and text[end].isalnum()):
+        return False
+    return True

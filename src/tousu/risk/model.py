@@ -95,6 +95,9 @@ class Assessment:
     policy_name: str
     policy_version: str
     type_scores: dict[str, int] = field(default_factory=dict)
+    # The defect-catalogue item the text describes ("spindle.thread_defect"), "" when none: what "the same
+    # problem again this month" compares.
+    problem_key: str = ""
 
     def as_dict(self) -> dict:
         return {

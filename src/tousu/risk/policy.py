@@ -6,7 +6,7 @@ merge by id (same id replaces, new ids are added), other lists replace.
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -46,6 +46,14 @@ class PhraseRule(_Strict):
     negatable: bool = True
     # The phrase in someone else's mouth ("客服说会上报") does not count.
     reported_speech_cancels: bool = False
+    # Proximity: with `near`, a phrase counts only when one of these words stands within `within` characters
+    # of it, before or after ("没有同意" near "扣款"; "威胁" near "家人").
+    near: list[str] = []
+    within: int = Field(12, ge=1, le=200)
+    # Where the `near` word must stand: "before" for a cause ("气得住院", not "住院，导致逾期").
+    near_side: Literal["before", "after", "either"] = "either"
+    # Words within `within` characters that cancel the phrase: "去世" near "继承" is an inheritance, not a death.
+    unless: list[str] = []
 
     @field_validator("words")
     @classmethod
@@ -63,12 +71,18 @@ class FactorPolicy(_Strict):
 
 
 class MoneyPolicy(_Strict):
-    high_amount: Decimal = Decimal(10_000)
-    medium_amount: Decimal = Decimal(0)  # any concrete amount above this is at least medium
+    high_amount: Decimal = Field(Decimal(10_000), gt=0)
+    medium_amount: Decimal = Field(Decimal(0), ge=0)  # any concrete amount above this is at least medium
     read_amounts_in_text: bool = True
     # Words near an amount in the text that make it a loss rather than a loan, bill or price.
     loss_words: list[str] = ["损失", "扣了", "扣走", "被扣", "划走", "转走", "盗刷", "被骗", "骗走", "亏损", "亏了", "赔偿",
                              "全部扣", "刷走", "不翼而飞", "少了", "丢失"]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MoneyPolicy":
+        if self.medium_amount >= self.high_amount:
+            raise ValueError(f"medium_amount ({self.medium_amount}) must be below high_amount ({self.high_amount})")
+        return self
 
 
 class RepetitionPolicy(_Strict):
@@ -102,6 +116,13 @@ class LanguagePolicy(_Strict):
                                   "经理说", "说会", "称会", "表示会", "承诺会", "说要帮我"]
     clause_breaks: str = "，。！？；,.!?;\n"
     enquiry_words: list[str] = ["咨询", "请问", "想了解", "想问", "建议", "希望改进", "如何办理", "怎么办理"]
+    # A text shorter than this (characters) in which no factor fired, naming no demand and no topic of the
+    # type list, states no concrete problem: low.
+    vague_below: int = Field(0, ge=0)
+    demand_words: list[str] = ["要求", "希望", "请尽快", "退", "赔", "还我", "给我", "解决", "处理", "尽快"]
+    # The customer says the matter is settled or was a misunderstanding: low unless a high factor fired.
+    settled_words: list[str] = ["是我自己误会", "我误会了", "是我误会", "是我搞错", "我搞错了", "是我弄错", "已经解决了",
+                                "问题已解决", "已经处理好了", "撤销投诉", "撤回投诉", "不用处理了"]
 
 
 class TypeRule(_Strict):
@@ -109,6 +130,8 @@ class TypeRule(_Strict):
     label: str
     words: list[str] = []
     subtypes: dict[str, list[str]] = {}
+    # Factors that make this the type whatever the words say: an injury is a safety complaint.
+    from_factors: list[str] = []
 
 
 class DefectItem(_Strict):
@@ -133,6 +156,14 @@ class ManufacturingPolicy(_Strict):
     catalogue: list[DefectFamily] = []
 
 
+class ModelPolicy(_Strict):
+    """What the learned high-risk model (R-RA-8) may do beside the rules. It never lowers a level, and it is
+    used at all only once a person with the configure capability has activated the trained model."""
+
+    may_raise: bool = False  # raise a medium or low complaint to high when the model is this sure
+    raise_from: float = Field(0.8, gt=0.5, le=1.0)
+
+
 class Policy(_Strict):
     name: str
     version: str
@@ -152,6 +183,7 @@ class Policy(_Strict):
     deadlines: DeadlinePolicy = DeadlinePolicy()
     workflow: WorkflowPolicy = WorkflowPolicy()
     incidents: IncidentPolicy = IncidentPolicy()
+    model: ModelPolicy = ModelPolicy()
 
     _engine: Any = PrivateAttr(default=None)
 

@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.assessments.history import histories_now, history_for, lot_totals, month_start
-from tousu.assessments.learning import flags_possible_high_risk, suggestion_record, suggestions_for
+from tousu.assessments.learning import (
+    assess_with_model,
+    flags_possible_high_risk,
+    suggestion_record,
+    suggestions_for,
+)
 from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
@@ -25,12 +30,12 @@ from tousu.complaints.models import (
 )
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
-from tousu.risk import Assessment, Facts, Policy, assess
+from tousu.risk import Assessment, Facts, Policy
 from tousu.risk.learning import Suggestion
 from tousu.risk.neighbours import lot_crossed, repeat_crossed, same_problem_crossed, scope_crossed
 
 RISK_FIELDS = ("risk_level", "assessed_level", "severity_grade", "priority", "emergency", "complaint_type",
-               "defect_grade", "possible_high_risk")
+               "defect_grade", "problem_key", "possible_high_risk")
 
 
 # The columns of an assessment as `insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, …)` takes them.
@@ -56,6 +61,7 @@ def risk_values(result: Assessment, override_level: str | None = None,
         "emergency": result.emergency,
         "complaint_type": result.complaint_type,
         "defect_grade": result.defect_grade.value if result.defect_grade else "",
+        "problem_key": result.problem_key,
         "possible_high_risk": flags_possible_high_risk(suggestion, result.risk_level.value),
     }
 
@@ -88,8 +94,8 @@ def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: U
     with transaction.atomic():
         # Intake sees the world as it was when the complaint arrived; a later re-assessment sees it now.
         until = complaint.received_at if trigger == "intake" else max(now, complaint.received_at)
-        result = assess(facts_of(complaint), history_for(complaint, rules, until=until), rules)
         suggestion = suggestions_for([complaint.text])[0]
+        result = assess_with_model(facts_of(complaint), history_for(complaint, rules, until=until), rules, suggestion)
         row = assessment_row(complaint.pk, version, result, trigger=trigger, now=now, suggestion=suggestion)
         if only_if_changed:
             latest = complaint.assessments.order_by("-assessed_at", "-id").first()
@@ -174,8 +180,8 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
     if same_thing:
         since = now - timedelta(days=rules.scope.window_days)
         candidates.append(("similar", Q(same_thing, received_at__gte=since), scope_crossed))
-    if complaint.product and complaint.complaint_type and rules.manufacturing is not None:
-        candidates.append(("same_problem", Q(product=complaint.product, complaint_type=complaint.complaint_type,
+    if complaint.product and complaint.problem_key and rules.manufacturing is not None:
+        candidates.append(("same_problem", Q(product=complaint.product, problem_key=complaint.problem_key,
                                              received_at__gte=month_start(complaint.received_at)),
                            same_problem_crossed))
     for trigger, members, crossed in candidates:
@@ -214,7 +220,7 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
         "complaint_type", "defect_grade", "factors"), [c.pk for c in complaints], "-assessed_at")
     changed = []
     for (c, trigger), suggestion in zip(targets, suggestions_for([c.text for c in complaints]), strict=True):
-        result = assess(facts_of(c), histories[c.pk], rules)
+        result = assess_with_model(facts_of(c), histories[c.pk], rules, suggestion)
         row = assessment_row(c.pk, version, result, trigger=trigger, now=now, suggestion=suggestion)
         old = latest.get(c.pk)
         if old is None or _outcome(old) != _outcome(row):

@@ -6,7 +6,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
-from tousu.assessments.models import RiskAssessment
+from tousu.assessments.learning import forget_activations
+from tousu.assessments.models import ModelActivation, RiskAssessment
+from tousu.assessments.policies import store_policy
 from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint
 from tousu.risk.tests.test_learning import _examples
@@ -24,10 +26,42 @@ def trained(tmp_path, settings):
     settings.TOUSU_MODEL_DIR = tmp_path / "model"
     out = io.StringIO()
     call_command("train", "type", str(csv_path), "--out", str(settings.TOUSU_MODEL_DIR), stdout=out)
-    return json.loads(out.getvalue())
+    meta = json.loads(out.getvalue())
+    # Activated as `tousu model activate` does (tested in test_model_activation): used only once activated.
+    ModelActivation.objects.create(version=meta["version"], activated_by=make_user(Role.ADMIN),
+                                   activated_at=timezone.now())
+    forget_activations()
+    return meta
 
 
-def test_the_model_flags_what_the_rules_missed_and_keeps_the_level(client, trained):
+@pytest.fixture
+def flag_only(tmp_path):
+    path = tmp_path / "flag-only.yaml"
+    path.write_text('extends: default\nname: flag-only\nversion: "1"\nmodel: {may_raise: false}\n', encoding="utf-8")
+    return store_policy(str(path), activate=True)
+
+
+def test_a_policy_that_lets_the_model_raise_raises_with_the_models_reason(client, trained):
+    agent = make_user(Role.AGENT, department=make_department())
+    body = client.post("/api/complaints", {"text": "账单多收了服务费"}, content_type="application/json",
+                       headers=bearer(agent)).json()
+    assessment = RiskAssessment.objects.get(complaint__tracking_number=body["tracking_number"])
+    assert assessment.risk_level == "high" and "model" in assessment.factors
+    reason = next(r for r in assessment.reasons if r["rule"] == "model.high_risk")
+    assert reason["value"] >= 0.8 and reason["matches"]  # the probability and the strongest n-grams
+
+
+def test_a_model_that_is_not_activated_is_not_used(client, trained):
+    ModelActivation.objects.all().delete()
+    forget_activations()
+    agent = make_user(Role.AGENT, department=make_department())
+    body = client.post("/api/complaints", {"text": "账单多收了服务费"}, content_type="application/json",
+                       headers=bearer(agent)).json()
+    assessment = RiskAssessment.objects.get(complaint__tracking_number=body["tracking_number"])
+    assert assessment.risk_level != "high" and assessment.suggestion == {}
+
+
+def test_the_model_flags_what_the_rules_missed_and_keeps_the_level(client, trained, flag_only):
     agent = make_user(Role.AGENT, department=make_department())
     body = client.post("/api/complaints", {"text": "账单多收了服务费"}, content_type="application/json",
                        headers=bearer(agent)).json()
@@ -81,7 +115,7 @@ def test_evaluate_type_prints_the_figures_as_json(trained, tmp_path, settings):
     assert 0 <= metrics["macro_f1"] <= 1 and 0 <= metrics["accuracy"] <= 1
 
 
-def test_flagged_complaints_can_be_listed_on_their_own(client, trained):
+def test_flagged_complaints_can_be_listed_on_their_own(client, trained, flag_only):
     agent = make_user(Role.AGENT, department=make_department())
     flagged = client.post("/api/complaints", {"text": "账单多收了服务费"}, content_type="application/json",
                           headers=bearer(agent)).json()["tracking_number"]

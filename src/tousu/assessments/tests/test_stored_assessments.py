@@ -1,3 +1,4 @@
+import io
 import json
 
 import pytest
@@ -63,7 +64,7 @@ def test_the_repeat_of_a_customer_raises_repetition():
 
 def test_a_specialist_overrides_with_a_reason_and_both_levels_stay_visible():
     specialist = make_user(Role.SPECIALIST)
-    complaint = make_complaint(text="快递晚到")
+    complaint = make_complaint(text="快递晚到三天，要求退运费")
     override = override_risk(complaint, level="high", reason="客户是媒体从业者", by=specialist, now=timezone.now())
     complaint.refresh_from_db()
     assert (complaint.risk_level, complaint.assessed_level) == ("high", "medium")
@@ -122,6 +123,27 @@ def test_assess_streams_json_lines(monkeypatch, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line.get("risk_level") for line in lines] == ["high", None, "low"]
     assert lines[1]["error"]["line"] == 2
+
+
+@pytest.mark.parametrize("bad", ['"abc"', "{}", "[]", "true", '"NaN"', "-3"])
+def test_a_bad_amount_in_the_stream_is_an_error_line_and_the_stream_goes_on(monkeypatch, capsys, bad):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(f'{{"text": "扣款不对", "amount": {bad}}}\n{{"text": "已经报警"}}\n'))
+    call_command("assess", "--jsonl")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["error"]["reason"].startswith("amount:") and lines[1]["risk_level"] == "high"
+
+
+def test_evaluate_reads_row_keyed_labels_with_their_texts_and_one_side_of_the_split(tmp_path):
+    (tmp_path / "texts.csv").write_text("text,label\n已经报警了,0\n请问怎么办理,1\n孩子烫伤了,2\n", encoding="utf-8")
+    (tmp_path / "labels.csv").write_text("row,risk,emergency\n0,high,no\n1,low,no\n2,high,yes\n", encoding="utf-8")
+    (tmp_path / "split.json").write_text('{"frozen": [2], "tune": [0, 1]}', encoding="utf-8")
+    out = io.StringIO()
+    call_command("evaluate", "risk", str(tmp_path / "labels.csv"), "--texts", str(tmp_path / "texts.csv"),
+                 "--split", "frozen", "--json", stdout=out)
+    metrics = json.loads(out.getvalue())
+    assert metrics["n"] == 1 and metrics["emergency_recall"] == 1.0 and metrics["split"] == "frozen"
 
 
 def test_a_specialist_overrides_through_the_api_and_both_levels_stay_visible(client):

@@ -29,7 +29,7 @@ from tousu.assessments.actions import (
     risk_values,
 )
 from tousu.assessments.history import lot_totals
-from tousu.assessments.learning import suggestions_for
+from tousu.assessments.learning import assess_with_model, suggestions_for
 from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
@@ -38,7 +38,7 @@ from tousu.complaints.models import EVENT_COLUMNS, ChannelDuty, Complaint, Compl
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
-from tousu.risk import History, Policy, assess
+from tousu.risk import History, Policy
 from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows
 from tousu.workflow.actions.emergency import propose_emergencies
 from tousu.workflow.actions.intake import after_intake
@@ -189,7 +189,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
-        assessed = assess(facts_of(data), histories.next(data), policy)
+        assessed = assess_with_model(facts_of(data), histories.next(data), policy, suggestion)
         values = risk_values(assessed, suggestion=suggestion)
         rows.append((*(getattr(data, name) for name in _RECORD_FIELDS), data.received_at or now, number,
                      owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,

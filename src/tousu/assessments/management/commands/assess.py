@@ -1,6 +1,6 @@
 import json
 import sys
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -14,8 +14,23 @@ def facts_from(record: dict) -> Facts:
     values = {k: v for k, v in record.items() if k in _FACT_FIELDS and v not in (None, "")}
     if not values.get("text"):
         raise ValueError("text: missing or empty")
+    if not isinstance(values["text"], str):
+        raise ValueError("text: must be a string")
     if "amount" in values:
-        values["amount"] = Decimal(str(values["amount"]))
+        try:
+            amount = Decimal(str(values["amount"]))
+        except InvalidOperation:
+            raise ValueError(f"amount: {values['amount']!r} is not a number of yuan") from None
+        if isinstance(values["amount"], bool | dict | list) or not amount.is_finite() or amount < 0:
+            raise ValueError(f"amount: {values['amount']!r} is not a number of yuan")
+        values["amount"] = amount
+    for name in ("quantity_delivered", "quantity_defective"):
+        if name in values and (not isinstance(values[name], int) or isinstance(values[name], bool)
+                               or values[name] < 0):
+            raise ValueError(f"{name}: {values[name]!r} is not a whole number ≥ 0")
+    for name in ("channel", "customer_level", "product", "lot", "region"):
+        if name in values and not isinstance(values[name], str):
+            raise ValueError(f"{name}: must be a string")
     return Facts(**values)
 
 
@@ -53,6 +68,9 @@ class Command(BaseCommand):
 
     def _stream(self, policy) -> None:
         out = sys.stdout
+        # A person typing sees each answer at once; a pipe is written in blocks (flushing every line
+        # costs more than assessing it).
+        interactive = sys.stdin.isatty()
         for number, line in enumerate(sys.stdin, start=1):
             line = line.strip()
             if not line:
@@ -65,7 +83,9 @@ class Command(BaseCommand):
             except (ValueError, TypeError) as exc:
                 result = {"error": {"line": number, "reason": str(exc)}}
             out.write(_dumps(result) + "\n")
-            out.flush()
+            if interactive:
+                out.flush()
+        out.flush()
 
 
 def _dumps(value) -> str:

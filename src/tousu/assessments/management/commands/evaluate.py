@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tousu.risk import Facts, PolicyError, assess, load_policy
 from tousu.risk.evaluation import risk_metrics
+from tousu.risk.labelled import LabelError, read_labelled
+from tousu.risk.learning import combine
+from tousu.risk.learning import load as load_model
 
 
 class Command(BaseCommand):
@@ -15,10 +18,15 @@ class Command(BaseCommand):
         parser.add_argument("what", choices=["risk", "type"])
         parser.add_argument("csv")
         parser.add_argument("--policy", default="default", help="shipped policy name or a YAML file")
-        parser.add_argument("--model", help="model directory (for `type`)")
+        parser.add_argument("--model", help="model directory (for `type`; for `risk`: also report the model alone "
+                                               "and the rules with the model)")
+        parser.add_argument("--texts", help="the dataset a row-keyed label file labels (its `row` column)")
+        parser.add_argument("--split", default="all", help="with a row-keyed label file: frozen, tune or all "
+                                                          "(the sides recorded in split.json beside it)")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, what: str, csv: str, policy: str, model: str | None, json: bool, **options):
+    def handle(self, *args, what: str, csv: str, policy: str, model: str | None, json: bool,
+               texts: str | None, split: str, **options):
         path = Path(csv)
         if not path.is_file():
             raise CommandError(f"csv: {path} does not exist")
@@ -32,36 +40,52 @@ class Command(BaseCommand):
             except (TrainingError, FileNotFoundError) as exc:
                 raise CommandError(str(exc)) from None
         else:
-            metrics = self._risk(path, policy)
+            metrics = self._risk(path, policy, texts=Path(texts) if texts else None, split=split,
+                                 model=Path(model) if model else None)
         if json:
             self.stdout.write(_dumps(metrics))
             return
         self._table(metrics)
 
-    def _risk(self, path: Path, policy_name: str) -> dict:
+    def _risk(self, path: Path, policy_name: str, *, texts: Path | None, split: str, model: Path | None) -> dict:
         try:
             policy = load_policy(policy_name)
-        except PolicyError as exc:
+            rows = read_labelled(path, texts=texts, split=split)
+        except (PolicyError, LabelError) as exc:
             raise CommandError(str(exc)) from None
-        gold, predicted, gold_emergency, predicted_emergency = [], [], [], []
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = _csv_reader(handle)
-            if not reader.fieldnames or not {"text", "risk"} <= set(reader.fieldnames):
-                raise CommandError("csv: needs the columns text and risk (and optionally emergency)")
-            has_emergency = "emergency" in reader.fieldnames
-            for number, row in enumerate(reader, start=2):
-                level = (row["risk"] or "").strip().lower()
-                if level not in ("high", "medium", "low"):
-                    raise CommandError(f"csv: row {number}, column risk: {row['risk']!r} is not high/medium/low")
-                result = assess(Facts(text=row["text"] or ""), None, policy)
-                gold.append(level)
-                predicted.append(result.risk_level.value)
-                if has_emergency:
-                    gold_emergency.append((row["emergency"] or "").strip().lower() in ("yes", "true", "1"))
-                    predicted_emergency.append(result.emergency)
-        metrics = risk_metrics(gold, predicted, gold_emergency if has_emergency else None,
-                               predicted_emergency if has_emergency else None)
+        if not rows:
+            raise CommandError(f"csv: {path.name} has no labelled rows" + (f" in the {split} split" if split != "all" else ""))
+        has_emergency = all(r.emergency is not None for r in rows)
+        gold = [r.risk for r in rows]
+        gold_emergency = [bool(r.emergency) for r in rows] if has_emergency else None
+        results = [assess(Facts(text=r.text), None, policy) for r in rows]
+
+        def measure(levels, emergencies) -> dict:
+            return risk_metrics(gold, levels, gold_emergency, emergencies if has_emergency else None)
+
+        metrics = measure([a.risk_level.value for a in results], [a.emergency for a in results])
         metrics["policy"] = {"name": policy.name, "version": policy.version}
+        metrics["split"] = split
+        if has_emergency:
+            metrics["emergency_false_alarms"] = sum(a.emergency and not g for a, g in zip(results, gold_emergency,
+                                                                                              strict=True))
+        if model is not None:
+            try:
+                text_model = load_model(model)
+            except FileNotFoundError as exc:
+                raise CommandError(f"--model: {exc}") from None
+            if text_model.high_risk is None:
+                raise CommandError(f"--model: {model} has no high-risk model; train it with `tousu train risk`")
+            suggestions = text_model.suggest([r.text for r in rows])
+            threshold = policy.model.raise_from
+            alone = ["high" if (s.high_risk_probability or 0) >= threshold else
+                     ("medium" if a.risk_level.value == "high" else a.risk_level.value)
+                     for s, a in zip(suggestions, results, strict=True)]
+            both = [combine(a, s, policy, allowed=True) for a, s in zip(results, suggestions, strict=True)]
+            metrics["model"] = {"version": text_model.version, "raise_from": threshold,
+                                "model_alone": measure(alone, [a.emergency for a in results])["levels"]["high"],
+                                "rules_and_model": measure([b.risk_level.value for b in both],
+                                                           [b.emergency for b in both])}
         return metrics
 
     def _table(self, metrics: dict) -> None:
@@ -75,7 +99,16 @@ class Command(BaseCommand):
         for level, row in metrics["levels"].items():
             self.stdout.write(f"{level:<8} {row['precision']:<10.3f} {row['recall']:<8.3f} {row['f1']:<7.3f} {row['support']}")
         self.stdout.write("confusion (rows: labelled, columns: assessed): " + _dumps(metrics["confusion"]))
-        self.stdout.write(f"emergency recall: {metrics['emergency_recall']}   n: {metrics['n']}")
+        self.stdout.write(f"emergency recall: {metrics['emergency_recall']} (of {metrics.get('emergency_support')})"
+                          f"   false alarms: {metrics.get('emergency_false_alarms')}   n: {metrics['n']}")
+        if "model" in metrics:
+            both = metrics["model"]["rules_and_model"]["levels"]["high"]
+            alone = metrics["model"]["model_alone"]
+            rules = metrics["levels"]["high"]
+            self.stdout.write(f"high risk, precision / recall: rules {rules['precision']:.3f} / {rules['recall']:.3f}; "
+                              f"model alone {alone['precision']:.3f} / {alone['recall']:.3f}; rules and model "
+                              f"{both['precision']:.3f} / {both['recall']:.3f} (model raises from "
+                              f"{metrics['model']['raise_from']})")
 
 
 def _csv_reader(handle):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint
+from tousu.risk.labelled import LabelError, read_labelled
 from tousu.risk.learning import TrainingError, read_examples, train
 
 
@@ -15,14 +16,19 @@ class Command(BaseCommand):
             "closed complaints when no CSV is given, and write it to --out.")
 
     def add_arguments(self, parser):
-        parser.add_argument("what", choices=["type"])
+        parser.add_argument("what", choices=["type", "risk"])
         parser.add_argument("csv", nargs="?")
+        parser.add_argument("--texts", help="for `risk` with labels keyed by row: the dataset they label")
+        parser.add_argument("--split", default="all", help="for `risk`: the side of split.json to train on (tune)")
         parser.add_argument("--out", help="model directory (default: TOUSU_MODEL_DIR, which intake uses)")
 
-    def handle(self, *args, what: str, csv: str | None, out: str | None, **options):
+    def handle(self, *args, what: str, csv: str | None, out: str | None, texts: str | None, split: str, **options):
         directory = Path(out) if out else Path(settings.TOUSU_MODEL_DIR)
         try:
-            if csv:
+            if what == "risk":
+                texts_, risks_, source = _risk_examples(csv, texts, split)
+                model = train(texts_, None, risks_, source=source, now=timezone.now())
+            elif csv:
                 path = Path(csv)
                 if not path.is_file():
                     raise CommandError(f"csv: {path} does not exist")
@@ -31,11 +37,25 @@ class Command(BaseCommand):
             else:
                 texts, labels, risks = _closed_complaints()
                 source = "database: closed complaints"
-            model = train(texts, labels, risks, source=source, now=timezone.now())
-        except TrainingError as exc:
+            if what == "type":
+                model = train(texts, labels, risks, source=source, now=timezone.now())
+        except (TrainingError, LabelError) as exc:
             raise CommandError(str(exc)) from None
         model.save(directory)
         self.stdout.write(json.dumps({"out": str(directory), **model.meta}, ensure_ascii=False))
+
+
+def _risk_examples(csv: str | None, texts: str | None, split: str) -> tuple[list[str], list[str], str]:
+    """Labelled rows (a `text,risk` CSV or row-keyed labels with --texts), or the closed complaints with
+    their final level when no CSV is given."""
+    if not csv:
+        rows, _labels, risks = _closed_complaints()
+        return rows, risks, "database: closed complaints"
+    path = Path(csv)
+    if not path.is_file():
+        raise CommandError(f"csv: {path} does not exist")
+    labelled = read_labelled(path, texts=Path(texts) if texts else None, split=split)
+    return [r.text for r in labelled], [r.risk for r in labelled], f"{path.name} ({split})"
 
 
 def _closed_complaints() -> tuple[list[str], list[str], list[str]]:

@@ -1,0 +1,84 @@
+"""Amounts of money read from complaint text (normalised first, see normalise.py).
+
+Arabic figures with 万/千 (5万, 1.2万元, 12,000元), Chinese numerals (五万元, 三千五百块), masked digits read as
+"at least" (1***元 → ¥1,000, 2****元 → ¥20,000), and instalment totals (每月还款1918.9 … 54期 → ¥103,620.6).
+Each amount keeps where it stands in the text and how it was read, so the reason can show it.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import cn2an
+
+_CURRENCY = r"(?:元|块|圆|人民币|rmb|RMB)"
+_ARABIC = re.compile(r"(?<![\d.])(\d[\d,]*(?:\.\d+)?)\s*(万|千|w|W)?\s*多?\s*(" + _CURRENCY + r")?")
+_MASKED = re.compile(r"(?<![\d*])(\d{1,3})(\*{2,9})(?:\.\d+)?\s*(万)?\s*" + _CURRENCY)
+_CHINESE = re.compile(r"([零一二两三四五六七八九十百千万亿]{2,12}|[一二两三四五六七八九十]万)\s*多?\s*(" + _CURRENCY + r"|万)")
+# 每月还款1918.9 … 共需要还款54期 / 分24期每期还800: a per-instalment amount and a number of instalments in
+# one sentence.
+_PER_INSTALMENT = re.compile(r"每(?:月|期|个月)[^，。！？；,.!?;\d]{0,8}?(\d[\d,]*(?:\.\d+)?)\s*" + _CURRENCY + r"?")
+_INSTALMENTS = re.compile(r"(?<!\d)(\d{1,3})\s*(?:期|个月)")
+_SENTENCE_BREAKS = "。！？；!?;\n"
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    start: int
+    end: int
+    how: str  # "figure", "chinese", "masked" (at least), "instalments" (per instalment × count)
+
+
+def _decimal(figure: str) -> Decimal | None:
+    try:
+        return Decimal(figure.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _sentence(text: str, at: int) -> tuple[int, int]:
+    start = max((text.rfind(b, 0, at) for b in _SENTENCE_BREAKS), default=-1) + 1
+    ends = [i for i in (text.find(b, at) for b in _SENTENCE_BREAKS) if i != -1]
+    return start, min(ends) if ends else len(text)
+
+
+def amounts_in(text: str) -> list[Amount]:
+    found: list[Amount] = []
+    for match in _ARABIC.finditer(text):
+        multiplier, currency = match.group(2), match.group(3)
+        if not multiplier and not currency:
+            continue  # a bare number: a date, a count, an order number
+        value = _decimal(match.group(1))
+        if value is None:
+            continue
+        if multiplier in ("万", "w", "W"):
+            value *= 10_000
+        elif multiplier == "千":
+            value *= 1_000
+        found.append(Amount(value, match.start(), match.end(), "figure"))
+    for match in _MASKED.finditer(text):
+        value = Decimal(match.group(1)) * 10 ** len(match.group(2))
+        if match.group(3):
+            value *= 10_000
+        found.append(Amount(value, match.start(), match.end(), "masked"))
+    for match in _CHINESE.finditer(text):
+        numeral = match.group(1)
+        try:
+            value = Decimal(str(cn2an.cn2an(numeral, "smart")))
+        except (ValueError, KeyError, IndexError):
+            continue
+        if match.group(2) == "万" and not numeral.endswith("万"):
+            value *= 10_000
+        found.append(Amount(value, match.start(), match.end(), "chinese"))
+    for match in _PER_INSTALMENT.finditer(text):
+        per = _decimal(match.group(1))
+        if per is None:
+            continue
+        start, end = _sentence(text, match.start())
+        counts = [int(m.group(1)) for m in _INSTALMENTS.finditer(text, start, end)
+                  if not (match.start(1) <= m.start(1) < match.end(1))]
+        counts = [n for n in counts if 2 <= n <= 360]
+        if counts:
+            found.append(Amount(per * max(counts), match.start(), end, "instalments"))
+    return found
