@@ -138,9 +138,10 @@ def combine(result: Assessment, suggestion: Suggestion | None, policy: Policy, *
     """The rules' assessment, raised to high when the policy lets an activated model do so and the model is
     sure enough (`model.raise_from`). Never lowers anything; the model's reason is added with its
     probability and strongest n-grams."""
-    probability = suggestion.high_risk_probability if suggestion else None
-    if (not allowed or not policy.model.may_raise or probability is None or probability < policy.model.raise_from
-            or result.risk_level == Level.HIGH):
+    if suggestion is None or suggestion.high_risk_probability is None:
+        return result
+    probability = suggestion.high_risk_probability
+    if not allowed or not policy.model.may_raise or probability < policy.model.raise_from or result.risk_level == Level.HIGH:
         return result
     reason = Evidence("model", "model.high_risk", f"model probability {probability:.2f} ≥ {policy.model.raise_from}",
                       tuple((feature, -1) for feature in suggestion.features), round(probability, 4))
