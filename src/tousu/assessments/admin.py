@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tousu.assessments.models import Incident, PolicyVersion, RiskAssessment, RiskOverride
+from tousu.assessments.models import Incident, ModelActivation, PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import activate_policy
 from tousu.risk import PolicyError, load_policy_text
 
@@ -85,3 +85,20 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+
+
+@admin.register(ModelActivation)
+class ModelActivationAdmin(admin.ModelAdmin):
+    """Activations are made by `tousu model activate` (which evaluates the model first) and kept on file."""
+
+    list_display = ["version", "source", "activated_by", "activated_at"]
+    readonly_fields = ["version", "source", "evaluation", "activated_by", "activated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -25,7 +25,7 @@ class Engine:
                 entries += [(normalise(w), Target("rule", (factor, rule.id))) for w in rule.words]
                 entries += [(normalise(w), Target("near", (rule.id,))) for w in rule.near]
                 entries += [(normalise(w), Target("unless", (rule.id,))) for w in rule.unless]
-        self.type_of_factor = {factor: t.id for t in reversed(policy.types) for factor in t.from_factors}
+        self.type_of_rule = {rule: t.id for t in reversed(policy.types) for rule in t.from_rules}
         for type_rule in policy.types:
             entries += [(w, Target("type", (type_rule.id,))) for w in type_rule.words]
             for subtype, words in type_rule.subtypes.items():
@@ -150,9 +150,9 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     if emergency:
         level = Level.HIGH
     complaint_type, subtype = _suggest_type(policy, type_scores, subtype_scores)
-    for factor in fired:
-        if factor in engine.type_of_factor:
-            complaint_type, subtype = engine.type_of_factor[factor], ""
+    for reason in reasons:
+        if reason.rule in engine.type_of_rule:
+            complaint_type, subtype = engine.type_of_rule[reason.rule], ""
             break
     return Assessment(
         risk_level=level,

@@ -130,8 +130,8 @@ class TypeRule(_Strict):
     label: str
     words: list[str] = []
     subtypes: dict[str, list[str]] = {}
-    # Factors that make this the type whatever the words say: an injury is a safety complaint.
-    from_factors: list[str] = []
+    # Rules whose firing makes this the type whatever the words say: an injury is a safety complaint.
+    from_rules: list[str] = []
 
 
 class DefectItem(_Strict):

@@ -115,10 +115,11 @@ def test_a_veiled_threat_to_the_family_is_a_safety_emergency():
     assert run("催收说你家人走路小心点").emergency
 
 
-def test_a_first_person_self_harm_statement_is_an_emergency_but_rhetoric_is_not():
-    assert run("再这样催下去我真的不想活了").emergency
+def test_self_harm_statements_and_despair_are_emergencies_recall_first():
+    assert "safety.self_harm" in rules("再这样催下去我真的不想活了") and run("再这样催下去我真的不想活了").emergency
     despair = run("银行是要逼死人吗")
-    assert not despair.emergency and "emotion" in despair.factors
+    # Labellers disagree on rhetorical despair; missing a real one is the worst error, so it is raised.
+    assert despair.emergency and "emotion.despair" in {r.rule for r in despair.reasons}
 
 
 # ---- low, types ---------------------------------------------------------------------------------

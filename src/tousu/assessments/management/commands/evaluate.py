@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tousu.risk import Facts, PolicyError, assess, load_policy
-from tousu.risk.evaluation import risk_metrics
+from tousu.risk.evaluation import label_metrics, risk_metrics
 from tousu.risk.labelled import LabelError, read_labelled
 from tousu.risk.learning import combine
 from tousu.risk.learning import load as load_model
@@ -18,25 +18,28 @@ class Command(BaseCommand):
         parser.add_argument("what", choices=["risk", "type"])
         parser.add_argument("csv")
         parser.add_argument("--policy", default="default", help="shipped policy name or a YAML file")
-        parser.add_argument("--model", help="model directory (for `type`; for `risk`: also report the model alone "
-                                               "and the rules with the model)")
+        parser.add_argument("--model", help="model directory (for `type`; without it, `type` measures the policy's "
+                                               "type rules; for `risk`: also the model alone and the rules with it)")
+        parser.add_argument("--baseline", help="for `type`: a training CSV; also train and score the plain baseline "
+                                                  "(TF-IDF char 1-3 + logistic regression) in the same run")
         parser.add_argument("--texts", help="the dataset a row-keyed label file labels (its `row` column)")
         parser.add_argument("--split", default="all", help="with a row-keyed label file: frozen, tune or all "
                                                           "(the sides recorded in split.json beside it)")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, what: str, csv: str, policy: str, model: str | None, json: bool,
-               texts: str | None, split: str, **options):
+               texts: str | None, split: str, baseline: str | None = None, **options):
         path = Path(csv)
         if not path.is_file():
             raise CommandError(f"csv: {path} does not exist")
         if what == "type":
             from tousu.risk.learning import TrainingError, evaluate_type
 
-            if not model:
-                raise CommandError("--model: the directory written by `tousu train type`")
             try:
-                metrics = evaluate_type(path, Path(model))
+                if model:
+                    metrics = evaluate_type(path, Path(model), Path(baseline) if baseline else None)
+                else:
+                    metrics = self._type_rules(path, policy)
             except (TrainingError, FileNotFoundError) as exc:
                 raise CommandError(str(exc)) from None
         else:
@@ -88,9 +91,25 @@ class Command(BaseCommand):
                                                            [b.emergency for b in both])}
         return metrics
 
+    def _type_rules(self, path: Path, policy_name: str) -> dict:
+        """Without --model: the policy's own type rules (the suggested type of every assessment)."""
+        from tousu.risk.learning import read_examples
+
+        try:
+            policy = load_policy(policy_name)
+        except PolicyError as exc:
+            raise CommandError(str(exc)) from None
+        texts, labels, _risks = read_examples(path)
+        metrics = label_metrics(labels, [assess(Facts(text=t), None, policy).complaint_type for t in texts])
+        metrics["policy"] = {"name": policy.name, "version": policy.version}
+        return metrics
+
     def _table(self, metrics: dict) -> None:
         if "levels" not in metrics:
             self.stdout.write(f"macro-F1 {metrics['macro_f1']:.4f}  accuracy {metrics['accuracy']:.4f}  n {metrics['n']}")
+            if "baseline" in metrics:
+                self.stdout.write(f"baseline macro-F1 {metrics['baseline']['macro_f1']:.4f} ({metrics['baseline']['what']}); "
+                                  f"model − baseline {metrics['above_baseline']:+.4f}")
             for label, row in metrics["per_label"].items():
                 self.stdout.write(f"  {label:<12} P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}"
                                   f"  n {row['support']}")
