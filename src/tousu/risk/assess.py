@@ -68,33 +68,40 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     enquiry = settled = False
     near: dict[str, list[Hit]] = defaultdict(list)
     unless: dict[str, list[Hit]] = defaultdict(list)
-    for hit in matcher.hits(text):
-        kind = hit.target.kind
-        if kind == "near":
-            near[hit.target.ref[0]].append(hit)
-        elif kind == "unless":
-            unless[hit.target.ref[0]].append(hit)
-        elif kind == "rule":
-            _factor, rule_id = hit.target.ref
-            rule = engine.rules[rule_id][1]
-            if rule.negatable and matcher.is_negated(text, hit.start):
-                continue
-            if rule.reported_speech_cancels and matcher.is_reported(text, hit.start):
-                continue
-            rule_hits[rule_id].append(hit)
-        elif kind == "type":
-            if not matcher.is_negated(text, hit.start):
-                type_scores[hit.target.ref[0]] += 1
-        elif kind == "subtype":
-            if not matcher.is_negated(text, hit.start):
-                subtype_scores[hit.target.ref] += 1
-        elif kind == "defect":
-            if not matcher.is_negated(text, hit.start):
-                defects[hit.target.ref].append(hit)
-        elif kind == "enquiry":
-            enquiry = True
-        elif kind == "settled":
-            settled = True
+    rules = engine.rules
+    for word, start, targets in matcher.matches(text):
+        negated: bool | None = None  # worked out once per place, only when a target asks
+        for target in targets:
+            kind = target.kind
+            if kind == "rule":
+                rule = rules[target.ref[1]][1]
+                if rule.negatable:
+                    if negated is None:
+                        negated = matcher.is_negated(text, start)
+                    if negated:
+                        continue
+                if rule.reported_speech_cancels and matcher.is_reported(text, start):
+                    continue
+                rule_hits[target.ref[1]].append(Hit(word, start, target))
+            elif kind == "near":
+                near[target.ref[0]].append(Hit(word, start, target))
+            elif kind == "unless":
+                unless[target.ref[0]].append(Hit(word, start, target))
+            elif kind == "enquiry":
+                enquiry = True
+            elif kind == "settled":
+                settled = True
+            else:
+                if negated is None:
+                    negated = matcher.is_negated(text, start)
+                if negated:
+                    continue
+                if kind == "type":
+                    type_scores[target.ref[0]] += 1
+                elif kind == "subtype":
+                    subtype_scores[target.ref] += 1
+                elif kind == "defect":
+                    defects[target.ref].append(Hit(word, start, target))
 
     for rule_id, hits in rule_hits.items():
         factor, rule = engine.rules[rule_id]

@@ -2,12 +2,17 @@
 spaces as half-width. Length-preserving, so every position a rule reports is a position in the original
 text the person sees."""
 
+import re
 from functools import lru_cache
 
 import opencc
 
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_FULL_WIDTH[0x3000] = 0x20  # ideographic space
+# Full-width punctuation (，。！) stays: the rules' clause breaks list it, and translating every text for it
+# cost a fifth of an assessment. Digits, letters, signs and the ideographic space are made half-width.
+_WIDE = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ％＋－．＊　"
+_NARROW = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz%+-.* "
+_FULL_WIDTH = str.maketrans(_WIDE, _NARROW)
+_HAS_WIDE = re.compile(f"[{re.escape(_WIDE)}]")
 
 
 @lru_cache(maxsize=1)
@@ -16,7 +21,7 @@ def _t2s() -> opencc.OpenCC:
 
 
 def normalise(text: str) -> str:
-    half = text.translate(_FULL_WIDTH)
+    half = text.translate(_FULL_WIDTH) if _HAS_WIDE.search(text) else text
     simplified = _t2s().convert(half)
     if len(simplified) == len(half):
         return simplified

@@ -192,3 +192,12 @@ def test_the_detail_page_offers_the_override_form_and_records_it(client):
     assert "重复来电" in page.content.decode()
     complaint.refresh_from_db()
     assert (complaint.risk_level, complaint.assessed_level) == ("medium", "low")
+
+
+def test_a_piped_stream_assessed_by_several_processes_keeps_the_input_order(monkeypatch, capsys):
+    lines = [json.dumps({"text": f"第{i}次扣款不对" if i % 3 else "已经报警"}, ensure_ascii=False) for i in range(1200)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    call_command("assess", "--jsonl", "--workers", "2")
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(answers) == 1200
+    assert [a["risk_level"] == "high" for a in answers] == [i % 3 == 0 for i in range(1200)]

@@ -1,5 +1,8 @@
 import json
+import multiprocessing
+import os
 import sys
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
@@ -44,14 +47,20 @@ class Command(BaseCommand):
         mode.add_argument("--json", action="store_true", help="one text on stdin → one JSON object")
         mode.add_argument("--jsonl", action="store_true",
                           help='stream: one JSON object per input line ({"text": …, "channel": …}) → one per output line')
+        parser.add_argument("--workers", type=int, default=0,
+                            help="--jsonl from a pipe: processes assessing in parallel, answers kept in input order "
+                                 "(default: one per CPU; a terminal is always answered line by line)")
 
-    def handle(self, *args, text, policy, json: bool, jsonl: bool, **options):
+    def handle(self, *args, text, policy, json: bool, jsonl: bool, workers: int, **options):
         try:
             loaded = load_policy(policy)
         except PolicyError as exc:
             raise CommandError(str(exc)) from None
         if jsonl:
-            self._stream(loaded)
+            if sys.stdin.isatty():
+                self._stream(loaded)
+            else:
+                _stream_parallel(loaded, workers or os.cpu_count() or 1)
             return
         body = text if text is not None else sys.stdin.read()
         if not body.strip():
@@ -75,17 +84,57 @@ class Command(BaseCommand):
             line = line.strip()
             if not line:
                 continue
-            try:
-                record = _loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError("expected a JSON object")
-                result = assess(facts_from(record), None, policy).as_dict()
-            except (ValueError, TypeError) as exc:
-                result = {"error": {"line": number, "reason": str(exc)}}
-            out.write(_dumps(result) + "\n")
+            out.write(_answer(line, number, policy) + "\n")
             if interactive:
                 out.flush()
         out.flush()
+
+
+def _answer(line: str, number: int, policy) -> str:
+    try:
+        record = _loads(line)
+        if not isinstance(record, dict):
+            raise ValueError("expected a JSON object")
+        result = assess(facts_from(record), None, policy).as_dict()
+    except (ValueError, TypeError) as exc:
+        result = {"error": {"line": number, "reason": str(exc)}}
+    return _dumps(result)
+
+
+_CHUNK = 500
+_worker_policy = None
+
+
+def _chunks() -> Iterator[list[tuple[int, str]]]:
+    chunk: list[tuple[int, str]] = []
+    for number, line in enumerate(sys.stdin, start=1):
+        line = line.strip()
+        if line:
+            chunk.append((number, line))
+            if len(chunk) == _CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _assess_chunk(chunk: list[tuple[int, str]]) -> str:
+    return "".join(_answer(line, number, _worker_policy) + "\n" for number, line in chunk)
+
+
+def _stream_parallel(policy, workers: int) -> None:
+    """Chunks of lines assessed by `workers` forked processes; answers written in input order."""
+    global _worker_policy
+    _worker_policy = policy
+    out = sys.stdout
+    if workers <= 1:
+        for chunk in _chunks():
+            out.write(_assess_chunk(chunk))
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for answered in pool.imap(_assess_chunk, _chunks()):
+                out.write(answered)
+    out.flush()
 
 
 def _dumps(value) -> str:
