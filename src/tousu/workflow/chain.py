@@ -1,11 +1,13 @@
 """Who approves a solution (R-WF-5) and which root-cause categories exist (R-WF-6), as policy data.
 Plain Python, no Django."""
 
+from collections.abc import Collection
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Approval authority rises in this order; a higher role may decide a lower role's step.
+# Approval authority rises in this order; a chain lists its levels in it.
 ROLE_ORDER = ("specialist", "manager", "quality", "leader")
 
 
@@ -45,8 +47,8 @@ class WorkflowPolicy(_Strict):
     def _ordered(cls, tiers: list[ApprovalTier]) -> list[ApprovalTier]:
         if not tiers or tiers[-1].up_to is not None:
             raise ValueError("the last tier must have no up_to, so that every amount has a chain")
-        limits = [t.up_to for t in tiers[:-1]]
-        if any(t is None for t in limits) or limits != sorted(limits):
+        limits = [t.up_to for t in tiers[:-1] if t.up_to is not None]
+        if len(limits) != len(tiers) - 1 or limits != sorted(limits):
             raise ValueError("tiers must rise by up_to")
         return tiers
 
@@ -60,5 +62,22 @@ class WorkflowPolicy(_Strict):
         return sorted(roles, key=ROLE_ORDER.index)
 
 
-def may_decide(user_role: str, step_role: str) -> bool:
-    return user_role in ROLE_ORDER and ROLE_ORDER.index(user_role) >= ROLE_ORDER.index(step_role) or user_role == "admin"
+class Refusal(StrEnum):
+    """Why a person may not sign an approval step (separation of duties, seed 002)."""
+
+    PROPOSER = "proposer"  # nobody approves their own solution
+    ROLE = "role"  # each level is signed by someone holding that level's role
+    SIGNED_BEFORE = "signed_before"  # one person signs one level of a chain, never two
+
+
+def signing_refusal(*, signer: int, signer_role: str, step_role: str, proposer: int,
+                    earlier_signers: Collection[int]) -> Refusal | None:
+    """None when `signer` may sign a step of role `step_role`, else the first rule that forbids it.
+    `earlier_signers` are the people who already signed other levels of the same chain."""
+    if signer == proposer:
+        return Refusal.PROPOSER
+    if signer_role != step_role:
+        return Refusal.ROLE
+    if signer in earlier_signers:
+        return Refusal.SIGNED_BEFORE
+    return None

@@ -17,8 +17,8 @@ from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.notify.outbox import enqueue
+from tousu.workflow import chain
 from tousu.workflow.actions.transitions import perform
-from tousu.workflow.chain import may_decide
 from tousu.workflow.machine import Action
 from tousu.workflow.models import ApprovalStep, Solution
 
@@ -81,22 +81,37 @@ def current_step(solution: Solution) -> ApprovalStep | None:
     return solution.steps.filter(decision=Solution.Decision.PENDING).order_by("order").first()
 
 
-def may_decide_step(user: User, solution: Solution, step: ApprovalStep) -> bool:
-    if not user.can(Capability.APPROVE) or user.pk == solution.proposed_by_id:
-        return False
-    if not may_decide(user.role, step.role):
-        return False
+def signing_refusal(user: User, solution: Solution, step: ApprovalStep) -> str | None:
+    """Why `user` may not decide `step` now, in words, or None when they may (separation of duties)."""
+    if not user.can(Capability.APPROVE):
+        return _("this role may not approve solutions")
+    earlier = {s.decided_by_id for s in solution.steps.all() if s.pk != step.pk and s.decided_by_id is not None}
+    refusal = chain.signing_refusal(signer=user.pk, signer_role=user.role, step_role=step.role,
+                                    proposer=solution.proposed_by_id, earlier_signers=earlier)
+    if refusal is chain.Refusal.PROPOSER:
+        return _("nobody approves a solution they proposed")
+    if refusal is chain.Refusal.ROLE:
+        return _("this step is signed by someone holding the role: %(role)s") % {"role": User.RoleChoices(step.role).label}
+    if refusal is chain.Refusal.SIGNED_BEFORE:
+        return _("you signed another level of this approval chain; a different person signs this one")
     # A department manager decides for their own department only.
-    return not (user.role == Role.MANAGER and solution.complaint.department_id
-                and user.department_id != solution.complaint.department_id)
+    if (user.role == Role.MANAGER and solution.complaint.department_id
+            and user.department_id != solution.complaint.department_id):
+        return _("a department manager approves for their own department only")
+    return None
+
+
+def may_decide_step(user: User, solution: Solution, step: ApprovalStep) -> bool:
+    return signing_refusal(user, solution, step) is None
 
 
 def decide(solution: Solution, *, by: User, approve: bool, reason: str, now: datetime) -> ApprovalStep:
     step = current_step(solution)
     if step is None or solution.status != Solution.Decision.PENDING:
         raise IntakeError([FieldError("solution", _("this solution is not waiting for a decision"))])
-    if not may_decide_step(by, solution, step):
-        raise AccessDenied("this person may not decide this approval step")
+    refusal = signing_refusal(by, solution, step)
+    if refusal is not None:
+        raise AccessDenied(refusal)
     if not approve and not reason.strip():
         raise IntakeError([FieldError("reason", _("a rejection needs a reason"))])
     complaint = solution.complaint

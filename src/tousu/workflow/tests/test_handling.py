@@ -115,7 +115,10 @@ def test_nobody_approves_their_own_solution_or_another_departments(people):
         approvals.decide(solution, by=people["manager"], approve=True, reason="", now=NOW)
     with pytest.raises(AccessDenied):
         approvals.decide(solution, by=people["other_manager"], approve=True, reason="", now=NOW)
-    approvals.decide(solution, by=people["quality"], approve=True, reason="", now=NOW)  # a higher role may
+    with pytest.raises(AccessDenied):  # a higher role does not sign a lower level (separation of duties)
+        approvals.decide(solution, by=people["quality"], approve=True, reason="", now=NOW)
+    colleague = make_user(Role.MANAGER, department=people["manager"].department)
+    approvals.decide(solution, by=colleague, approve=True, reason="", now=NOW)
 
 
 def test_a_bad_solution_names_its_fields(people):
