@@ -1,9 +1,16 @@
 import signal
 import subprocess
 import sys
+import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+# How long the children get to stop after a SIGTERM before they are killed: gunicorn lets its workers
+# finish their requests for GRACE_SECONDS, and serve waits a little longer than that for it.
+GRACE_SECONDS = 5
+STOP_SECONDS = GRACE_SECONDS + 3
+_POLL_SECONDS = 0.2
 
 
 class Command(BaseCommand):
@@ -12,33 +19,73 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
+        # SQLite has one writer at a time: more processes only queue on its lock, while a worker's threads
+        # answer other requests while one of them waits for it.
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
         parser.add_argument("--no-consumer", action="store_true", help="do not start a task consumer")
 
-    def handle(self, *args, port: int, host: str, workers: int, no_consumer: bool, **options):
-        # Stopped by Ctrl-C or by a SIGTERM (a process manager, `timeout`): stop both children too, or the
-        # server would keep the port and the consumer the queue after this process is gone. The handler
-        # is in place before the first child starts, so no signal falls between the two.
-        signal.signal(signal.SIGTERM, _interrupt)
-        consumer = server = None
+    def handle(self, *args, port: int, host: str, workers: int, threads: int, no_consumer: bool, **options):
+        if workers < 1 or threads < 1:
+            raise CommandError("--workers and --threads must be at least 1")
+        commands = {}
+        if not no_consumer:
+            commands["the task consumer"] = [sys.executable, "-m", "tousu.cli", "run_huey", "--workers", "1"]
+        commands["gunicorn"] = [
+            sys.executable, "-m", "gunicorn", "tousu.wsgi:application", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+            "--access-logfile", "-", "--timeout", "300", "--graceful-timeout", str(GRACE_SECONDS),
+            # gunicorn 27's control socket is one path per user (~/.gunicorn): a second serve would take it.
+            "--no-control-socket",
+            *(["--reload"] if settings.DEBUG else []),
+        ]
+        self.stdout.write(f"Tousu: http://{host}:{port}/  (public page: http://{host}:{port}/public/)")
+        failed = supervise(commands)
+        if failed is not None:
+            raise CommandError(f"{failed} stopped on its own; Tousu stopped with it")
+
+
+def supervise(commands: dict[str, list[str]]) -> str | None:
+    """Run the commands side by side until a SIGTERM or SIGINT, or until one of them ends; then stop the
+    others. Returns the one that ended on its own, or None when stopped by a signal.
+
+    The signal handler only records the signal: raising from it (KeyboardInterrupt) could interrupt
+    Popen.wait while it holds its lock, or the clean-up itself, and leave the children running. The
+    handler is in place before the first child starts, so no signal falls between the two.
+    """
+    stop: list[int] = []
+
+    def on_signal(signum, frame) -> None:
+        stop.append(signum)
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    children: dict[str, subprocess.Popen] = {}
+    ended = None
+    try:
+        for name, command in commands.items():
+            if stop:
+                break
+            children[name] = subprocess.Popen(command)
+        while not stop and ended is None:
+            ended = next((name for name, child in children.items() if child.poll() is not None), None)
+            if ended is None:
+                time.sleep(_POLL_SECONDS)
+    finally:
+        _stop(list(children.values()))
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return None if stop else ended
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    """SIGTERM each child that still runs, wait for them all, SIGKILL whoever is still there."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for child in children:
         try:
-            if not no_consumer:
-                consumer = subprocess.Popen([sys.executable, "-m", "tousu.cli", "run_huey", "--workers", "1"])
-            self.stdout.write(f"Tousu: http://{host}:{port}/  (public page: http://{host}:{port}/public/)")
-            server = subprocess.Popen([
-                sys.executable, "-m", "gunicorn", "tousu.wsgi:application", "--bind", f"{host}:{port}",
-                "--workers", str(workers), "--access-logfile", "-", "--timeout", "300",
-                *(["--reload"] if settings.DEBUG else []),
-            ])
-            server.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in (server, consumer):
-                if child is not None and child.poll() is None:
-                    child.terminate()
-                    child.wait()
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+            child.wait(max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
