@@ -12,7 +12,27 @@ STAGE_CHOICES = [
     (Stage.APPROVAL.value, _("Approval")),
     (Stage.CUSTOMER_FEEDBACK.value, _("Customer feedback")),
     (Stage.FOLLOW_UP.value, _("Follow-up")),
+    (Stage.DELAY_NOTICE.value, _("Notice of a longer handling time")),
+    (Stage.RESULT_FEEDBACK.value, _("Result told to the customer")),
+    (Stage.REFUND.value, _("Refund")),
+    (Stage.MEDIATION.value, _("Mediation")),
+    (Stage.MEDIATION_NOTICE.value, _("Notice that mediation ended")),
+    (Stage.FIRST_FOLLOW_UP.value, _("First follow-up")),
+    (Stage.SECOND_FOLLOW_UP.value, _("Second follow-up")),
 ]
+
+
+class PauseKind(models.TextChoices):
+    CUSTOMER = "customer", _("Waiting for the customer")
+    APPRAISAL = "appraisal", _("Appraisal, testing or assessment")
+
+
+class Outcome(models.TextChoices):
+    """How a clock that can end otherwise than by being met ended."""
+
+    AGREED = "agreed", _("agreement reached")
+    ENDED = "ended", _("ended without agreement")
+    LAPSED = "lapsed", _("ended: no agreement within the limit")
 
 
 class Deadline(models.Model):
@@ -32,6 +52,11 @@ class Deadline(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_remaining = models.FloatField(null=True, blank=True)
     paused_seconds = models.FloatField(default=0)  # total pause, for reports
+    pause_kind = models.CharField(max_length=10, choices=PauseKind.choices, blank=True)  # while paused
+    # Time excluded from the limit (appraisal, testing, assessment), in wall-clock seconds.
+    excluded_seconds = models.FloatField(default=0)
+    source = models.CharField(_("rule"), max_length=200, blank=True)  # the clause the limit comes from
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)  # steps taken after the due time
     next_escalation_at = models.DateTimeField(null=True, blank=True)
@@ -39,6 +64,10 @@ class Deadline(models.Model):
     extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+", db_index=False)
     extension_reason = models.TextField(blank=True)
+    second_extended_at = models.DateTimeField(null=True, blank=True)
+    second_extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="+", db_index=False)
+    second_extension_reason = models.TextField(blank=True)
     # Set by the sweep's claiming UPDATE so it can read back exactly the rows it took.
     sweep_token = models.CharField(max_length=32, blank=True, db_index=True)
 
@@ -62,6 +91,73 @@ class Deadline(models.Model):
 
     def is_overdue(self, now) -> bool:
         return self.met_at is None and self.paused_at is None and self.due_at < now
+
+
+class ClockPause(models.Model):
+    """One stop of a complaint's clocks: waiting for the customer, or time excluded from the limits
+    (appraisal, testing, assessment), with its reason and who started and ended it."""
+
+    complaint = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="clock_pauses")
+    kind = models.CharField(_("kind"), max_length=10, choices=PauseKind.choices)
+    reason = models.TextField(_("reason"))
+    started_at = models.DateTimeField(_("started at"))
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = _("clock pause")
+        verbose_name_plural = _("clock pauses")
+        ordering = ["started_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["complaint"], condition=models.Q(ended_at__isnull=True),
+                                               name="one_open_pause_per_complaint")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.ended_at is None else (self.ended_at - self.started_at).total_seconds()
+
+
+class MergedRepeat(models.Model):
+    """合并处理: a repeat about the same matter inside the first complaint's handling period. Without new
+    facts it is merged (no clock of its own); with new facts its own clocks run, and the link stays."""
+
+    first = models.ForeignKey("complaints.Complaint", on_delete=models.CASCADE, related_name="repeats")
+    repeat = models.OneToOneField("complaints.Complaint", on_delete=models.CASCADE, related_name="repeat_of")
+    new_facts = models.JSONField(_("new facts"), default=dict, blank=True)  # field → the repeat's value
+    merged = models.BooleanField(_("merged"))
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("repeat complaint")
+        verbose_name_plural = _("repeat complaints")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.repeat_id} → {self.first_id}"
+
+
+class TimeBarCheck(models.Model):
+    """When the customer knew of the harm, and whether the policy's time bar makes the complaint not
+    acceptable (market regulator Art. 15: more than three years)."""
+
+    complaint = models.OneToOneField("complaints.Complaint", on_delete=models.CASCADE, related_name="time_bar")
+    harm_known_on = models.DateField(_("harm known on"))
+    barred = models.BooleanField(_("not acceptable: time-barred"))
+    limit = models.JSONField(_("limit"))
+    source = models.CharField(_("rule"), max_length=200, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField(_("checked at"))
+
+    class Meta:
+        verbose_name = _("time-bar check")
+        verbose_name_plural = _("time-bar checks")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.harm_known_on} {'barred' if self.barred else 'in time'}"
 
 
 class Escalation(models.Model):

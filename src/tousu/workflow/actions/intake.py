@@ -9,6 +9,7 @@ from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent, any_of, same_customer
 from tousu.workflow.actions.deadlines import rules, start_stages
 from tousu.workflow.actions.emergency import propose_emergency
+from tousu.workflow.actions.repeats import link_repeat
 from tousu.workflow.machine import INTAKE_STAGES
 
 
@@ -16,7 +17,9 @@ def after_intake(complaint: Complaint, *, now: datetime) -> None:
     from tousu.assessments.actions.incidents import link_to_open_incidents
 
     link_to_open_incidents(complaint)
-    start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
+    repeat = link_repeat(complaint, now=now)
+    if repeat is None or not repeat.merged:  # a merged repeat runs on the first complaint's clocks
+        start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
     if complaint.emergency:
         propose_emergency(complaint, now=now)
     reopen_same_matter(complaint, now=now)

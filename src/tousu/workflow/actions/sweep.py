@@ -21,6 +21,7 @@ from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import active_webhooks, build, store
 from tousu.timeline import SHANGHAI
 from tousu.timeline.rules import due_at
+from tousu.workflow.actions.clocks import end_lapsed_mediations
 from tousu.workflow.actions.deadlines import rules
 from tousu.workflow.actions.people import leaders as emergency_team_leaders
 from tousu.workflow.models import Deadline, Escalation
@@ -34,7 +35,11 @@ CHUNK = 1000
 
 
 def sweep(now: datetime, chunk: int = CHUNK) -> dict[str, int]:
+    # Lapsed mediations end first: their clocks are met at their due time and are not escalated.
+    mediations = _until_done(lambda moment, _chunk: end_lapsed_mediations(moment), now, chunk)
     result = {"warned": _until_done(warn_due, now, chunk), "escalated": _until_done(escalate_overdue, now, chunk)}
+    if mediations:
+        result["mediations_ended"] = mediations
     reminded = remind_unconfirmed_emergencies(now)
     if reminded:
         result["emergencies_unconfirmed"] = reminded
