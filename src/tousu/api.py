@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from tousu.accounts.models import ApiToken
@@ -26,6 +27,12 @@ class BearerToken(HttpBearer):
         return user
 
 
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese as UTF-8 characters (the response says charset=utf-8), not as \\uXXXX escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="Tousu API",
     version="1",
@@ -33,6 +40,7 @@ api = NinjaAPI(
     "`Authorization: Bearer <token>` (`tousu token USERNAME` prints a user's token).",
     auth=BearerToken(),
     urls_namespace="api",
+    renderer=Utf8JSONRenderer(),
 )
 api.add_router("/", complaints_router)
 api.add_router("/", risk_router)
