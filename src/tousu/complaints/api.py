@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Body, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -15,10 +16,19 @@ from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.facts import change_facts
 from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.actions.intake import record_complaint
+from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Source
 from tousu.complaints.models import ImportJob
-from tousu.complaints.schemas import AttachmentOut, ComplaintDetailOut, ComplaintOut, ErrorOut, ImportJobOut
-from tousu.complaints.validation import IntakeData
+from tousu.complaints.schemas import (
+    FULL_RECORD,
+    AttachmentOut,
+    ComplaintDetailOut,
+    ComplaintOut,
+    ErrorOut,
+    ImportJobOut,
+)
+from tousu.complaints.validation import FieldError, IntakeData, IntakeError
+from tousu.core.masking import looks_like_personal_search
 
 router = Router(tags=["complaints"])
 
@@ -46,12 +56,18 @@ def create_complaint(request: HttpRequest, payload: IntakeData):
     return Status(201, complaint)
 
 
-@router.get("/complaints/{tracking_number}", response={200: ComplaintDetailOut, 404: ErrorOut})
-def get_complaint(request: HttpRequest, tracking_number: str):
-    return access_complaint(request.auth, tracking_number)
+@router.get("/complaints/{tracking_number}", response={200: ComplaintDetailOut, 403: ErrorOut, 404: ErrorOut})
+def get_complaint(request: HttpRequest, tracking_number: str, full: bool = False):
+    """Text and history come masked; `full=true` opens the full record with its personal data, for a
+    role that may see it, and writes that into the complaint's history."""
+    complaint = access_complaint(request.auth, tracking_number)
+    if full:
+        open_full_record(complaint, by=request.auth, now=timezone.now(), via="api")
+        setattr(request, FULL_RECORD, True)
+    return complaint
 
 
-@router.get("/complaints", response=list[ComplaintOut])
+@router.get("/complaints", response={200: list[ComplaintOut], 422: ErrorOut})
 @paginate(PageNumberPagination, page_size=50)
 def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
     complaints = visible_complaints(request.auth).select_related("owner", "first_owner", "department")
@@ -74,6 +90,9 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
     if filters.owner:
         complaints = complaints.filter(owner__username=filters.owner)
     if filters.q:
+        if not request.auth.can(Capability.VIEW_PERSONAL_DATA) and looks_like_personal_search(filters.q):
+            raise IntakeError([FieldError("q", _("your role may not search by personal data (phone, email, "
+                                                   "ID or card number)"))])
         complaints = complaints.filter(text__icontains=filters.q)
     if filters.received_from:
         complaints = complaints.filter(received_at__gte=filters.received_from)

@@ -71,6 +71,8 @@ class EventKind(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency plan")
     SURVEY_SENT = "survey_sent", _("Satisfaction survey sent")
     SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
+    PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Full record with personal data viewed")
+    ANONYMISED = "anonymised", _("Personal data anonymised (retention)")
 
 
 class Source(models.TextChoices):

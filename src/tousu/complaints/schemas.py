@@ -4,15 +4,21 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from tousu.accounts.roles import Capability
-from tousu.complaints.access import mask_email, mask_phone
 from tousu.complaints.models import Complaint
+from tousu.complaints.personal import may_see_personal_data
+from tousu.core.masking import mask_email, mask_phone, mask_text, mask_value
+
+# Set on the request by an endpoint that opened the full record (and logged it): text and history unmasked.
+FULL_RECORD = "tousu_full_record"
 
 
 def _may_see_personal_data(context) -> bool:
     request = (context or {}).get("request")
-    user = getattr(request, "auth", None) or getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and user.can(Capability.VIEW_PERSONAL_DATA))
+    return may_see_personal_data(getattr(request, "auth", None) or getattr(request, "user", None))
+
+
+def _full_record(context) -> bool:
+    return _may_see_personal_data(context) and getattr((context or {}).get("request"), FULL_RECORD, False)
 
 
 class AttachmentOut(Schema):
@@ -33,6 +39,14 @@ class EventOut(Schema):
     @staticmethod
     def resolve_actor(obj) -> str | None:
         return obj.actor.username if obj.actor_id else None
+
+    @staticmethod
+    def resolve_note(obj, context) -> str:
+        return obj.note if _full_record(context) else mask_text(obj.note)
+
+    @staticmethod
+    def resolve_data(obj, context) -> dict:
+        return obj.data if _full_record(context) else mask_value(obj.data)
 
 
 class ComplaintOut(Schema):
@@ -69,6 +83,10 @@ class ComplaintOut(Schema):
     first_owner: str | None
     department: str | None
     created_at: datetime
+
+    @staticmethod
+    def resolve_text(obj: Complaint, context) -> str:
+        return obj.text if _full_record(context) else mask_text(obj.text)
 
     @staticmethod
     def resolve_phone(obj: Complaint, context) -> str:
