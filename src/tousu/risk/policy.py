@@ -164,6 +164,13 @@ class ModelPolicy(_Strict):
     raise_from: float = Field(0.8, gt=0.5, le=1.0)
 
 
+class RetentionPolicy(_Strict):
+    """R-SEC-3: how long an archived complaint keeps its personal data after closing; regulators ask for
+    at least three years of records, so nothing shorter is accepted."""
+
+    years_after_closing: int = Field(3, ge=3, le=100)
+
+
 class Policy(_Strict):
     name: str
     version: str
@@ -184,6 +191,7 @@ class Policy(_Strict):
     workflow: WorkflowPolicy = WorkflowPolicy()
     incidents: IncidentPolicy = IncidentPolicy()
     model: ModelPolicy = ModelPolicy()
+    retention: RetentionPolicy = RetentionPolicy()
 
     _engine: Any = PrivateAttr(default=None)
 
