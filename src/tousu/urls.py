@@ -17,4 +17,5 @@ urlpatterns = [
     path("public/", include("tousu.complaints.public_urls")),
     path("survey/<str:token>/", survey, name="survey"),
     path("", include("tousu.workflow.urls")),
+    path("", include("tousu.assessments.urls")),
 ]

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, Sum
 
-from tousu.assessments.models import Incident
+from tousu.assessments.models import Incident, IncidentAttribute
 from tousu.complaints.models import Complaint, same_customer, same_lot_or_product
 from tousu.risk import History, Policy
 from tousu.risk.assess import problem_key
+from tousu.risk.incidents import ATTRIBUTE_KEYS, CLUSTER, matches_cluster
 
-# What mass incidents group complaints by.
-KEYS = ("product", "lot", "region", "complaint_type")
+# The complaint attributes mass incidents group by (text clusters aside).
+KEYS = ATTRIBUTE_KEYS
 
 
 def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None = None) -> History:
@@ -79,7 +80,10 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
         product__in={p for p, _t in problems}, problem_key__in={t for _p, t in problems},
         received_at__gte=month, received_at__lte=now), "product", "problem_key") if problems else {}
     totals = lot_totals(lots)
-    incidents = set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))
+    incidents, clusters = _open_incident_attributes()
+    linked = set(Incident.complaints.through.objects.filter(
+        incident__state=Incident.State.OPEN, complaint_id__in=[c.pk for c in complaints])
+        .values_list("complaint_id", flat=True))
 
     histories = {}
     for c in complaints:
@@ -96,7 +100,8 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
         histories[c.pk] = History(
             customer_earlier=len(customer - {c.pk}), similar_in_window=similar, same_problem_this_month=same_problem,
             lot_delivered=delivered, lot_defective=defective,
-            incident=any((key, getattr(c, key, "")) in incidents for key in KEYS))
+            incident=c.pk in linked or any((key, getattr(c, key, "")) in incidents for key in KEYS)
+            or any(matches_cluster(value, c.text) for value in clusters))
     return histories
 
 
@@ -109,16 +114,28 @@ def lot_totals(lots: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
             .values("lot").annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))}
 
 
+def _open_incident_attributes() -> tuple[set[tuple[str, str]], set[str]]:
+    """The (key, value) attributes of the open incidents, and the names of their text clusters."""
+    attributes = set(IncidentAttribute.objects.filter(incident__state=Incident.State.OPEN).values_list("key", "value"))
+    attributes |= set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))  # its name
+    return attributes, {value for key, value in attributes if key == CLUSTER}
+
+
 def matching_open_incidents(complaint: Complaint):
-    """The open incidents whose group (same product, lot, region or type) the complaint belongs to."""
-    condition = Q()
+    """The open incidents the complaint belongs to: linked already, sharing one of their attributes (same
+    product, lot or region), or like their cluster of similar texts."""
+    condition = Q(complaints=complaint.pk) if complaint.pk else Q(pk__in=[])
     for key in KEYS:
         value = getattr(complaint, key, "")
         if value:
-            condition |= Q(key=key, value=value)
-    if not condition:
-        return Incident.objects.none()
-    return Incident.objects.filter(condition, state=Incident.State.OPEN)
+            condition |= Q(attributes__key=key, attributes__value=value) | Q(key=key, value=value)
+    clusters = [*Incident.objects.filter(state=Incident.State.OPEN, key=CLUSTER).values_list("pk", "value"),
+                *IncidentAttribute.objects.filter(incident__state=Incident.State.OPEN, key=CLUSTER).values_list(
+                    "incident_id", "value")]
+    like = [pk for pk, value in clusters if matches_cluster(value, complaint.text)]
+    if like:
+        condition |= Q(pk__in=like)
+    return Incident.objects.filter(condition, state=Incident.State.OPEN).distinct()
 
 
 def _counts(queryset, *keys: str) -> dict[tuple, int]:

@@ -94,13 +94,18 @@ class Incident(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
-    key = models.CharField(_("similar by"), max_length=20)  # product, lot, region, complaint_type
+    # The attribute it is named after (its most improbable spike); every attribute is an IncidentAttribute.
+    key = models.CharField(_("similar by"), max_length=20)  # product, lot, region, cluster
     value = models.CharField(_("value"), max_length=200)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     opened_at = models.DateTimeField(_("opened at"))
     count_at_open = models.PositiveIntegerField(_("complaints in the window"))
     expected = models.FloatField(_("usual number in a window"))
+    p_value = models.FloatField(_("significance (Poisson tail)"), default=0.0)
     complaints = models.ManyToManyField("complaints.Complaint", related_name="incidents")
+    # The one emergency plan the incident proposes for all its complaints.
+    emergency_plan = models.ForeignKey("workflow.EmergencyPlan", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="incidents")
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
@@ -115,6 +120,46 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value} ({self.state})"
+
+
+class IncidentAttribute(models.Model):
+    """One attribute an incident's complaints share (product, lot, region, or a text cluster named by its
+    n-grams): spikes on overlapping attributes merge into one incident, and a later complaint with any of
+    them joins it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributes")
+    key = models.CharField(_("similar by"), max_length=20)
+    value = models.CharField(_("value"), max_length=200)
+    count = models.PositiveIntegerField(_("complaints in the window"))
+    expected = models.FloatField(_("usual number in a window"))
+    p_value = models.FloatField(_("significance (Poisson tail)"))
+
+    class Meta:
+        verbose_name = _("incident attribute")
+        verbose_name_plural = _("incident attributes")
+        constraints = [models.UniqueConstraint(fields=["incident", "key", "value"], name="incident_attribute_once")]
+        indexes = [models.Index(fields=["key", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class ReferenceCase(models.Model):
+    """A closed complaint kept in the case library (R-RP-3): its solution and outcome, as marked."""
+
+    complaint = models.OneToOneField("complaints.Complaint", on_delete=models.CASCADE, related_name="reference_case")
+    solution = models.TextField(_("how it was solved"))
+    outcome = models.TextField(_("outcome"))
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField(_("marked at"))
+
+    class Meta:
+        verbose_name = _("reference case")
+        verbose_name_plural = _("reference cases")
+        ordering = ["-marked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}"
 
 
 class ModelActivation(models.Model):

@@ -65,6 +65,30 @@ def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> li
     return plans
 
 
+def propose_shared_plan(complaints: Sequence[Complaint], *, title: str, reason: str, now: datetime) -> EmergencyPlan:
+    """One proposed plan for many complaints (a mass incident), instead of a plan each: one log line, one
+    message to the leaders, an event on each complaint."""
+    plan = EmergencyPlan.objects.create(title=title[:200], proposed_at=now, golden_due_at=now + GOLDEN_PERIOD)
+    EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, at=now,
+                                text=_("proposed by the mass-incident warning: %(reason)s") % {"reason": reason})
+    attach_to_plan(plan, complaints, now=now)
+    enqueue(key=f"emergency:{plan.pk}", kind="emergency", now=now, recipients=leaders(),
+            complaint=complaints[0] if complaints else None,
+            subject=_("Emergency proposed: %(title)s — confirm within 2 hours") % {"title": plan.title},
+            body=reason)
+    return plan
+
+
+def attach_to_plan(plan: EmergencyPlan, complaints: Sequence[Complaint], *, now: datetime) -> None:
+    """Link complaints to a plan on the system's behalf (those linked already are left as they are)."""
+    linked = set(plan.complaints.values_list("id", flat=True))
+    new = [c for c in complaints if c.pk not in linked]
+    insert_rows(EmergencyPlan.complaints.through, ("emergencyplan", "complaint"), [(plan.pk, c.pk) for c in new])
+    insert_rows(ComplaintEvent, EVENT_COLUMNS, [(c.pk, EventKind.EMERGENCY, None, now, "",
+                                                 {"plan": plan.pk, "state": plan.state, "linked": True})
+                                                for c in new])
+
+
 def _lead(by: User) -> None:
     if not by.can(Capability.LEAD_EMERGENCY):
         raise AccessDenied("only the emergency-team leader may do this")
