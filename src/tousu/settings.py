@@ -208,3 +208,14 @@ LOGGING = {
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Hardening outside DEBUG. Cookies are marked Secure (and HSTS sent) only when Tousu is served over
+# HTTPS (TOUSU_BASE_URL https://…): a Secure cookie on the default http://127.0.0.1 would make login fail.
+if not DEBUG:
+    SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+    if TOUSU_BASE_URL.startswith("https://"):
+        SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+        SECURE_HSTS_SECONDS = 31536000
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
