@@ -15,12 +15,13 @@ from tousu.complaints.access import access_complaint, visible_complaints
 from tousu.complaints.schemas import ErrorOut
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.timeline import WorkCalendar
-from tousu.workflow.actions import approvals, deadlines, emergency
+from tousu.workflow.actions import approvals, clocks, deadlines, emergency
+from tousu.workflow.actions.deadlines import clock_source
 from tousu.workflow.actions.root_cause import record_root_cause
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.actions.transitions import perform
 from tousu.workflow.machine import available_actions
-from tousu.workflow.models import Deadline, EmergencyPlan, Solution, root_cause_of
+from tousu.workflow.models import Deadline, EmergencyPlan, MergedRepeat, Solution, root_cause_of
 
 router = Router(tags=["workflow"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -37,6 +38,12 @@ class DeadlineOut(Schema):
     escalation_level: int
     extended_at: datetime | None
     provisional: bool = False  # due in a year whose official holiday schedule is not published yet
+    source: str = ""  # the clause the limit comes from
+    second_extended_at: datetime | None = None
+    excluded_seconds: float = 0  # appraisal, testing or assessment time not counted
+    paused_seconds: float = 0  # time waiting for the customer
+    pause_kind: str = ""  # customer or appraisal, while stopped
+    outcome: str = ""  # mediation: agreed, ended, lapsed
 
 
 class StepOut(Schema):
@@ -72,6 +79,8 @@ class WorkflowOut(Schema):
     solutions: list[SolutionOut]
     root_cause: dict | None
     emergency_plans: list[dict]
+    repeats: list[dict] = []  # repeats linked to this complaint (merged or with new facts)
+    repeat_of: dict | None = None  # the first complaint this one repeats
 
 
 def _name(user: User | None) -> str | None:
@@ -92,7 +101,10 @@ def _solution(solution: Solution) -> dict:
 def _deadline(d: Deadline, now: datetime) -> dict:
     return {"stage": d.stage, "limit": d.duration, "started_at": d.started_at, "due_at": d.due_at, "met_at": d.met_at,
             "paused_at": d.paused_at, "overdue": d.is_overdue(now), "escalation_level": d.escalation_level,
-            "extended_at": d.extended_at, "provisional": WorkCalendar.is_provisional(d.due_at.year)}
+            "extended_at": d.extended_at, "provisional": WorkCalendar.is_provisional(d.due_at.year),
+            "source": clock_source(d), "second_extended_at": d.second_extended_at,
+            "excluded_seconds": d.excluded_seconds, "paused_seconds": d.paused_seconds, "pause_kind": d.pause_kind,
+            "outcome": d.outcome}
 
 
 def workflow_view(complaint, user: User, now: datetime) -> dict:
@@ -112,7 +124,16 @@ def workflow_view(complaint, user: User, now: datetime) -> dict:
             "responsible_person": _name(cause.responsible_person),
             "evidence": [a.pk for a in cause.evidence.all()]},
         "emergency_plans": [{"id": p.pk, "state": p.state, "title": p.title} for p in complaint.emergency_plans.all()],
+        "repeats": [{"tracking_number": r.repeat.tracking_number, "merged": r.merged, "new_facts": r.new_facts}
+                    for r in complaint.repeats.select_related("repeat")],
+        "repeat_of": _repeat_of(complaint),
     }
+
+
+def _repeat_of(complaint) -> dict | None:
+    link = MergedRepeat.objects.filter(repeat=complaint).select_related("first").first()
+    return None if link is None else {"tracking_number": link.first.tracking_number, "merged": link.merged,
+                                      "new_facts": link.new_facts}
 
 
 @router.get("/complaints/{tracking_number}/workflow", response={200: WorkflowOut, 404: ErrorOut})
@@ -158,6 +179,84 @@ def post_extend(request: HttpRequest, tracking_number: str, stage: str, payload:
     now = timezone.now()
     d = deadlines.extend(complaint, stage, by=request.auth, reason=payload.reason, now=now)
     return _deadline(d, now)
+
+
+@router.post("/complaints/{tracking_number}/exclude-time", response={200: WorkflowOut, **ERRORS})
+def post_exclude_time(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+    """Appraisal, testing or assessment begins: the clocks stop and this time is not counted; the
+    customer is told."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    deadlines.exclude_time(complaint, by=request.auth, reason=payload.reason, now=now)
+    return workflow_view(complaint, request.auth, now)
+
+
+@router.post("/complaints/{tracking_number}/end-exclusion", response={200: WorkflowOut, **ERRORS})
+def post_end_exclusion(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    deadlines.end_exclusion(complaint, by=request.auth, now=now, note=payload.reason)
+    return workflow_view(complaint, request.auth, now)
+
+
+class ExpectedIn(Schema):
+    expected: date | None = None
+
+
+@router.post("/complaints/{tracking_number}/expected-date", response={200: WorkflowOut, **ERRORS})
+def post_expected_date(request: HttpRequest, tracking_number: str, payload: ExpectedIn):
+    """The case needs longer: tell the customer the expected completion date (meets the delay notice)."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    clocks.notify_expected_date(complaint, by=request.auth, expected=payload.expected, now=now)
+    return workflow_view(complaint, request.auth, now)
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+@router.post("/complaints/{tracking_number}/follow-ups", response={200: WorkflowOut, **ERRORS})
+def post_follow_up(request: HttpRequest, tracking_number: str, payload: NoteIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    clocks.record_follow_up(complaint, by=request.auth, note=payload.note, now=now)
+    return workflow_view(complaint, request.auth, now)
+
+
+class MediationEndIn(Schema):
+    agreed: bool
+    note: str = ""
+
+
+@router.post("/complaints/{tracking_number}/mediation/end", response={200: WorkflowOut, **ERRORS})
+def post_end_mediation(request: HttpRequest, tracking_number: str, payload: MediationEndIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    clocks.end_mediation(complaint, by=request.auth, agreed=payload.agreed, note=payload.note, now=now)
+    return workflow_view(complaint, request.auth, now)
+
+
+@router.post("/complaints/{tracking_number}/mediation/notice", response={200: WorkflowOut, **ERRORS})
+def post_mediation_notice(request: HttpRequest, tracking_number: str, payload: NoteIn):
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    now = timezone.now()
+    clocks.tell_parties_mediation_ended(complaint, by=request.auth, note=payload.note, now=now)
+    return workflow_view(complaint, request.auth, now)
+
+
+class HarmKnownIn(Schema):
+    harm_known_on: date | None = None
+
+
+@router.post("/complaints/{tracking_number}/time-bar", response={200: dict, **ERRORS})
+def post_time_bar(request: HttpRequest, tracking_number: str, payload: HarmKnownIn):
+    """When the customer knew of the harm; says whether the policy's time bar makes it not acceptable."""
+    complaint = access_complaint(request.auth, tracking_number, write=True)
+    check = clocks.check_time_bar(complaint, by=request.auth, harm_known_on=payload.harm_known_on,
+                                  now=timezone.now())
+    return {"harm_known_on": check.harm_known_on, "barred": check.barred, "limit": check.limit,
+            "source": check.source}
 
 
 class TransferIn(Schema):

@@ -49,10 +49,7 @@ def handling_context(complaint, user, now) -> dict:
             decidable[solution.pk] = step
     cause = root_cause_of(complaint)
     clocks = list(complaint.deadlines.order_by("started_at", "id"))
-    for clock in clocks:
-        clock.overdue = clock.is_overdue(now)
-        clock.extendable = (user.can(Capability.APPROVE) and clock.met_at is None and clock.extended_at is None
-                            and policy.deadlines.limits(clock.stage, complaint.channel).extension is not None)
+    deadlines.annotate_clocks(clocks, complaint, user, now)
     survey = complaint.surveys.first()
     return {
         "actions": available_actions(complaint.status, user.role) if may_handle else [],

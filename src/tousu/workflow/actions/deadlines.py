@@ -362,3 +362,33 @@ def _tell_customer(complaint: Complaint, *, key: str, now: datetime, note: str, 
         enqueue(key=key, kind="customer_update", complaint=complaint, now=now, recipients=[],
                 addresses=[complaint.email], webhooks=False, subject=subject, body=body)
 
+
+
+_STAGES = frozenset(stage.value for stage in Stage)
+
+
+def clock_source(deadline: Deadline) -> str:
+    """The clause a clock's limit comes from: stored when it started; for clocks started before that
+    (or by an import), the policy in force."""
+    if deadline.source:
+        return deadline.source
+    limits, _calendar = rules()
+    found = limits.defined(Stage(deadline.stage), deadline.complaint.channel) if deadline.stage in _STAGES else None
+    return found.source if found is not None else ""
+
+
+def annotate_clocks(clocks: Sequence[Deadline], complaint: Complaint, user: User, now: datetime) -> None:
+    """What the handling card shows of each clock: overdue, whether this user may extend it (again), its
+    rule, the time excluded."""
+    limits, _calendar = rules()
+    for clock in clocks:
+        clock.complaint = complaint
+        clock.overdue = clock.is_overdue(now)
+        found = limits.defined(Stage(clock.stage), complaint.channel) if clock.stage in _STAGES else None
+        clock.rule = clock.source or (found.source if found else "")
+        clock.excluded_days = round(clock.excluded_seconds / 86400, 1)
+        open_clock = clock.met_at is None and found is not None and user.can(Capability.APPROVE)
+        clock.extendable = open_clock and (
+            (clock.extended_at is None and found.extension is not None)
+            or (clock.extended_at is not None and clock.second_extended_at is None
+                and found.second_extension is not None and user.role == found.second_extension_role))
