@@ -110,8 +110,8 @@ class Command(BaseCommand):
             data = approvals.SolutionInput(measures="核实情况后为客户退换货并致歉", owner=owner,
                                            due_date=max(date.today(), moment.date()), expected_effect="客户满意",
                                            compensation=200)
-            solution = approvals.propose_solution(complaint, data, by=specialist if owner == agent else agent,
-                                                  now=moment)
+            # The agent proposes, so that the specialist may sign the first level (separation of duties).
+            solution = approvals.propose_solution(complaint, data, by=agent, now=moment)
             if step == 3:
                 continue  # left waiting for approval
             while (pending := approvals.current_step(solution)) is not None:
