@@ -51,6 +51,9 @@ _DATETIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y年%m月%d日 %H时%M分",
 )
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
+# Characters no complaint needs and not every database stores: PostgreSQL refuses NUL, and a lone
+# surrogate (JSON can write "\ud800") cannot be encoded at all. Tab, newline and carriage return are text.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class IntakeError(ValueError):
@@ -225,6 +228,8 @@ class IntakeData(BaseModel):
                 value = Decimal(cleaned) * multiplier
             except InvalidOperation:
                 raise ValueError(_("%(value)r is not an amount of money") % {"value": value}) from None
+        if not isinstance(value, Decimal):  # a JSON object or list
+            raise ValueError(_("is not an amount of money"))
         if not value.is_finite():
             raise ValueError(_("%(value)r is not an amount of money") % {"value": str(value)})
         if value < 0:
@@ -240,6 +245,17 @@ class IntakeData(BaseModel):
         if value is not None and delivered is not None and value > delivered:
             raise ValueError(_("more defective (%(defective)d) than delivered (%(delivered)d)")
                              % {"defective": value, "delivered": delivered})
+        return value
+
+    # Defined last so that it runs first, on the value as it came: pydantic runs the "before" validators
+    # of a field from the last defined to the first.
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and (found := _UNSTORABLE.search(value)):
+            raise ValueError(_("contains an invisible character that cannot be stored (U+%(code)04X, "
+                               "character %(position)d); remove it")
+                             % {"code": ord(found.group()), "position": found.start() + 1})
         return value
 
 
