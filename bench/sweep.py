@@ -40,7 +40,7 @@ def main() -> None:
     from tousu.accounts.models import Department, User
     from tousu.complaints.models import Complaint
     from tousu.core.bulk import insert_rows
-    from tousu.workflow.actions.deadlines import intake_deadline_rows
+    from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows
     from tousu.workflow.actions.sweep import sweep
     from tousu.workflow.models import Deadline
 
@@ -68,9 +68,7 @@ def main() -> None:
             batch = []
     Complaint.objects.bulk_create(batch)
     clocks = Complaint.objects.values_list("id", "received_at", "risk_level", "emergency", "channel")
-    insert_rows(Deadline, ("complaint", "stage", "duration", "started_at", "due_at", "warn_at", "next_escalation_at",
-                           "paused_seconds", "escalation_level", "extension_reason", "sweep_token"),
-                intake_deadline_rows(clocks.iterator()))
+    insert_rows(Deadline, DEADLINE_COLUMNS, intake_deadline_rows(clocks.iterator()))
     setup = time.perf_counter() - started
     total_clocks = Deadline.objects.count()
 

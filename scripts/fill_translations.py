@@ -17,10 +17,15 @@ def main() -> int:
     po = polib.pofile(str(CATALOGUE))
     for entry in po:
         if entry.msgid in mapping:
-            entry.msgstr = mapping[entry.msgid]
+            if entry.msgid_plural:  # Chinese has one plural form
+                entry.msgstr_plural = {0: mapping[entry.msgid]}
+            else:
+                entry.msgstr = mapping[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
+            entry.previous_msgctxt = None
     po.save()
     missing = [e.msgid for e in po if not e.obsolete and ("fuzzy" in e.flags or not (e.msgstr or any(e.msgstr_plural.values())))]
     for msgid in missing:

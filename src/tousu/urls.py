@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from tousu.api import api
+from tousu.complaints.views.home import home
 from tousu.workflow.views import survey
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="complaints:list", permanent=False)),
+    path("", home, name="home"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

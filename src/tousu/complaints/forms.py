@@ -42,11 +42,18 @@ class IntakeForm(forms.Form):
             self.intake = validate_intake(values, now=self.now)
         except IntakeError as exc:
             for error in exc.errors:
-                self.add_error(error.field if error.field in self.fields else None, error.reason)
+                field = error.field if error.field in self.fields else None
+                if field is not None and field in self.errors:
+                    continue  # the form's own check already named this field: one message per field
+                self.add_error(field, error.reason)
         return cleaned
 
 
 class AgentComplaintForm(IntakeForm):
+    # What the customer says comes first: the agent types it while listening.
+    field_order = ["text", "channel", "received_at", "customer_name", "phone", "email", "demand", "product",
+                   "order_no", "lot", "quantity_delivered", "quantity_defective", "amount", "region",
+                   "customer_level", "company", "attachments"]
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.PHONE)
     received_at = forms.DateTimeField(
         label=_("received at"), required=False,

@@ -257,3 +257,21 @@ class ImportJob(models.Model):
         if self.size and self.original_name.lower().endswith(".csv"):
             return min(99, self.bytes_read * 100 // self.size)
         return None
+
+
+class SavedFilter(models.Model):
+    """A complaint-list filter a user keeps under a name (the list's query string)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=1000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name

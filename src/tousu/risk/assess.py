@@ -126,7 +126,7 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
     for factor, factor_policy in policy.factors.items():
         level = factor_policy.channels.get(facts.channel)
         if level is not None:
-            fire(factor, level, Evidence(factor, f"{factor}.channel", f"channel {facts.channel}"))
+            fire(factor, level, Evidence(factor, f"{factor}.channel", f"channel {facts.channel}", code=facts.channel))
 
     _money(facts, text, policy, fire)
     _customer_value(facts, policy, fire)
@@ -222,7 +222,7 @@ def _money(facts: Facts, text: str, policy: Policy, fire) -> None:
         return
     matches = ((text[position:end], position),) if position is not None else ()
     fire("money", level, Evidence("money", rule, f"¥{amount} ({source}); high from ¥{policy.money.high_amount}",
-                                  matches, float(amount)))
+                                  matches, float(amount), limit=float(policy.money.high_amount), code=source))
 
 
 def _clause_around(text: str, position: int, reach: int = 30) -> str:
@@ -234,27 +234,31 @@ def _customer_value(facts: Facts, policy: Policy, fire) -> None:
     level = policy.customer_value.get(facts.customer_level)
     if level is not None:
         fire("customer_value", level, Evidence("customer_value", "customer_value.level",
-                                               f"customer level {facts.customer_level}"))
+                                               f"customer level {facts.customer_level}", code=facts.customer_level))
 
 
 def _history(history: History, policy: Policy, fire) -> None:
     repeats = history.customer_earlier
     if repeats >= policy.repetition.high_after:
         fire("repetition", Level.HIGH, Evidence("repetition", "repetition.high_after",
-             f"{repeats} earlier complaints within {policy.repetition.window_days} days", value=repeats))
+             f"{repeats} earlier complaints within {policy.repetition.window_days} days", value=repeats,
+             limit=policy.repetition.window_days))
     elif repeats >= policy.repetition.medium_after:
         fire("repetition", Level.MEDIUM, Evidence("repetition", "repetition.medium_after",
-             f"{repeats} earlier complaint(s) within {policy.repetition.window_days} days", value=repeats))
+             f"{repeats} earlier complaint(s) within {policy.repetition.window_days} days", value=repeats,
+             limit=policy.repetition.window_days))
     similar = history.similar_in_window
     if history.incident:
         fire("impact_scope", Level.HIGH, Evidence("impact_scope", "impact_scope.incident",
                                                   "linked to a mass incident", value=similar))
     if similar >= policy.scope.high_at:
         fire("impact_scope", Level.HIGH, Evidence("impact_scope", "impact_scope.high_at",
-             f"{similar} similar complaints within {policy.scope.window_days} days", value=similar))
+             f"{similar} similar complaints within {policy.scope.window_days} days", value=similar,
+             limit=policy.scope.window_days))
     elif similar >= policy.scope.medium_at:
         fire("impact_scope", Level.MEDIUM, Evidence("impact_scope", "impact_scope.medium_at",
-             f"{similar} similar complaints within {policy.scope.window_days} days", value=similar))
+             f"{similar} similar complaints within {policy.scope.window_days} days", value=similar,
+             limit=policy.scope.window_days))
 
 
 def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict,
@@ -271,7 +275,7 @@ def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict
             key = f"{family}.{item_id}"
         fire("impact_scope", rules.grade_levels[item_grade],
              Evidence("impact_scope", f"defect.{family}.{item_id}", f"{label}: {grade_name} defect",
-                      tuple((h.word, h.start) for h in hits)))
+                      tuple((h.word, h.start) for h in hits), code=grade_name))
     delivered = history.lot_delivered if history.lot_delivered else facts.quantity_delivered
     defective = history.lot_defective if history.lot_delivered else facts.quantity_defective
     if delivered and defective is not None:
@@ -281,13 +285,15 @@ def _manufacturing(facts: Facts, history: History, policy: Policy, defects: dict
                 grade = DefectGrade.BATCH
             fire("impact_scope", rules.grade_levels[DefectGrade.BATCH], Evidence(
                 "impact_scope", "defect.batch_rate",
-                f"defect rate {rate:.1%} of lot ({defective}/{delivered}) ≥ {rules.batch_defect_rate:.0%}", value=rate))
+                f"defect rate {rate:.1%} of lot ({defective}/{delivered}) ≥ {rules.batch_defect_rate:.0%}", value=rate,
+                limit=rules.batch_defect_rate))
     repeats = history.same_problem_this_month + 1
     if key and repeats >= rules.serious_repeats_per_month:
         grade = DefectGrade.SERIOUS
         fire("repetition", rules.grade_levels[DefectGrade.SERIOUS], Evidence(
             "repetition", "defect.serious_repeats",
-            f"the same problem {repeats} times this month (≥ {rules.serious_repeats_per_month})", value=repeats))
+            f"the same problem {repeats} times this month (≥ {rules.serious_repeats_per_month})", value=repeats,
+            limit=rules.serious_repeats_per_month))
     return grade, key
 
 

@@ -145,7 +145,8 @@ def combine(result: Assessment, suggestion: Suggestion | None, policy: Policy, *
     if not allowed or not policy.model.may_raise or probability < policy.model.raise_from or result.risk_level == Level.HIGH:
         return result
     reason = Evidence("model", "model.high_risk", f"model probability {probability:.2f} ≥ {policy.model.raise_from}",
-                      tuple((feature, -1) for feature in suggestion.features), round(probability, 4))
+                      tuple((feature, -1) for feature in suggestion.features), round(probability, 4),
+                      limit=policy.model.raise_from)
     return replace(result, risk_level=Level.HIGH, severity_grade=min(result.severity_grade, policy.severity[Level.HIGH]),
                    priority=Priority.URGENT, factors=tuple(sorted({*result.factors, "model"})),
                    reasons=(*result.reasons, reason))

@@ -74,11 +74,18 @@ class Evidence:
     detail: str
     matches: tuple[tuple[str, int], ...] = ()  # (word, position in the text)
     value: float | None = None
+    limit: float | None = None  # the threshold or window the value was held against
+    code: str = ""  # a code the sentence names: the channel, the customer level, the defect grade
 
     def as_dict(self) -> dict:
         # Written out: dataclasses.asdict deep-copies recursively and was a tenth of import time.
-        return {"factor": self.factor, "rule": self.rule, "detail": self.detail,
-                "matches": [{"word": w, "position": p} for w, p in self.matches], "value": self.value}
+        found = {"factor": self.factor, "rule": self.rule, "detail": self.detail,
+                 "matches": [{"word": w, "position": p} for w, p in self.matches], "value": self.value}
+        if self.limit is not None:
+            found["limit"] = self.limit
+        if self.code:
+            found["code"] = self.code
+        return found
 
 
 @dataclass(frozen=True)

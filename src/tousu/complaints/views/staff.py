@@ -1,32 +1,46 @@
+import io
+
+import openpyxl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from tousu.accounts.models import Department
-from tousu.accounts.roles import Capability
+from tousu.accounts.models import Department, User
+from tousu.accounts.roles import Capability, Role
 from tousu.assessments.actions import override_risk
+from tousu.assessments.policies import active_policy
 from tousu.complaints.access import (
     AccessDenied,
     access_complaint,
     mask_email,
     mask_phone,
-    visible_complaints,
-    with_next_due,
 )
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.contacts import log_contact
 from tousu.complaints.actions.intake import record_complaint
+from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Channel, Source, Status
 from tousu.complaints.forms import AgentComplaintForm, AttachmentForm, ContactForm, RiskOverrideForm
+from tousu.complaints.models import SavedFilter
+from tousu.complaints.personal import shown_events, shown_text
 from tousu.complaints.validation import IntakeError
+from tousu.complaints.views.listing import filtered, read_filters
+from tousu.core import display
+from tousu.core.display import history
+from tousu.core.masking import mask_text
+from tousu.risk import Facts, assess
+from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.views import handling_context
+
+HANDLING_ROLES = [Role.AGENT, Role.SPECIALIST, Role.MANAGER, Role.QUALITY, Role.LEADER]
 
 PAGE_SIZE = 50
 
@@ -39,47 +53,132 @@ def _require(request: HttpRequest, capability: Capability) -> None:
 @login_required
 def complaint_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    complaints = with_next_due(visible_complaints(request.user).select_related("owner", "department"))
-    status = request.GET.get("status", "")
-    risk = request.GET.get("risk_level", "")
-    overdue = request.GET.get("overdue") == "1"
-    mine = request.GET.get("mine") == "1"
-    flagged = request.GET.get("flagged") == "1"
-    by_due = request.GET.get("sort") == "due"
-    channel = request.GET.get("channel", "")
-    department = request.GET.get("department", "")
-    query = request.GET.get("q", "").strip()
-    if status:
-        complaints = complaints.filter(status=status)
-    if channel:
-        complaints = complaints.filter(channel=channel)
-    if department:
-        complaints = complaints.filter(department__code=department)
-    if query:
-        complaints = complaints.filter(text__icontains=query) | complaints.filter(tracking_number__iexact=query)
-    if risk:
-        complaints = complaints.filter(risk_level=risk)
-    if overdue:
-        complaints = complaints.filter(next_due__lt=now)
-    if mine:
-        complaints = complaints.filter(owner=request.user)
-    if flagged:
-        complaints = complaints.filter(possible_high_risk=True)
-    if by_due:
-        complaints = complaints.order_by(F("next_due").asc(nulls_last=True), "-received_at")
+    filters = read_filters(request.GET, request.user)
+    complaints = filtered(request.user, filters, now)
     page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "statuses": Status.choices,
         "channels": Channel.choices,
-        "risk_levels": [("high", _("High")), ("medium", _("Medium")), ("low", _("Low"))],
+        "risk_levels": [(code, label) for code, label in display.LEVELS.items()],
+        "priorities": [(code, label) for code, label in display.PRIORITIES.items()],
+        "grades": [(code, label) for code, label in display.GRADES.items()],
+        "types": [(code, label) for code, label in display.TYPES.items()],
+        "sorts": [("urgency", _("most urgent first")), ("due", _("deadline soonest")), ("newest", _("newest")),
+                  ("oldest", _("oldest"))],
         "departments": Department.objects.all(),
-        "filters": {"status": status, "channel": channel, "department": department, "q": query, "risk_level": risk,
-                    "overdue": overdue, "mine": mine, "flagged": flagged, "sort": "due" if by_due else ""},
+        "filters": filters.values,
+        "filter_errors": filters.errors,
+        "query_string": filters.query_string(),
+        "saved_filters": request.user.saved_filters.all(),
+        "may_transfer": request.user.can(Capability.TRANSFER),
+        "handlers": User.objects.filter(is_active=True, role__in=HANDLING_ROLES).order_by("username")
+        if request.user.can(Capability.TRANSFER) else [],
         "now": now,
     }
     template = "complaints/_table.html" if request.htmx else "complaints/list.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def saved_filter_add(request: HttpRequest) -> HttpResponse:
+    name = request.POST.get("name", "").strip()[:80]
+    query = request.POST.get("query", "").strip()[:1000]
+    if not name:
+        messages.error(request, _("Name the filter to save it."))
+    else:
+        SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+        messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
+    return redirect(f"{reverse('complaints:list')}?{query}")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+    SavedFilter.objects.filter(user=request.user, pk=filter_id).delete()
+    messages.success(request, _("Saved filter removed."))
+    return redirect("complaints:list")
+
+
+@login_required
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Transfer the ticked complaints to one person, each with the same reason (R-WF-2: recorded transfers)."""
+    _require(request, Capability.TRANSFER)
+    back = f"{reverse('complaints:list')}?{request.POST.get('query', '')}"
+    numbers = request.POST.getlist("complaints")
+    target = User.objects.filter(username=request.POST.get("to_user", ""), is_active=True).first()
+    reason = request.POST.get("reason", "").strip()
+    if not numbers:
+        messages.error(request, _("Tick the complaints to assign."))
+        return redirect(back)
+    if target is None:
+        messages.error(request, _("to_user: choose the person who takes them over"))
+        return redirect(back)
+    now = timezone.now()
+    done, refused = 0, []
+    for number in numbers:
+        try:
+            complaint = access_complaint(request.user, number, write=True)
+            transfer(complaint, by=request.user, reason=reason, now=now, to_user=target)
+        except (AccessDenied, Http404):
+            refused.append(f"{number}: {_('your role may not do this')}")
+        except IntakeError as exc:
+            refused.append(f"{number}: {exc}")
+        else:
+            done += 1
+    if done:
+        messages.success(request, ngettext("%(count)d complaint assigned to %(user)s.",
+                                           "%(count)d complaints assigned to %(user)s.", done)
+                         % {"count": done, "user": target})
+    for line in refused:
+        messages.error(request, line)
+    return redirect(back)
+
+
+EXPORT_LIMIT = 50_000
+
+
+@login_required
+def complaint_export(request: HttpRequest) -> HttpResponse:
+    """The filtered rows as an Excel workbook, values in the reader's language, personal data masked for roles
+    that may not see it, cells that would start a formula escaped."""
+    now = timezone.now()
+    filters = read_filters(request.GET, request.user)
+    rows = filtered(request.user, filters, now)[:EXPORT_LIMIT]
+    personal = request.user.can(Capability.VIEW_PERSONAL_DATA)
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Complaints"))
+    sheet.append([str(h) for h in (_("tracking number"), _("received at"), _("channel"), _("risk level"),
+                                   _("severity grade"), _("priority"), _("complaint type"), _("status"),
+                                   _("next deadline"), _("owner"), _("department"), _("customer name"),
+                                   _("phone"), _("product / model"), _("region"), _("amount involved"),
+                                   _("complaint text"))])
+    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    for c in rows.iterator(chunk_size=2000):
+        phone = c.phone if personal else mask_phone(c.phone) if c.phone else ""
+        text = c.text if personal else mask_text(c.text)
+        sheet.append([_safe_cell(v) for v in (
+            c.tracking_number, timezone.localtime(c.received_at).strftime("%Y-%m-%d %H:%M"),
+            str(channels.get(c.channel, c.channel)), display.level_label(c.risk_level), display.grade_label(c.severity_grade),
+            display.priority_label(c.priority), display.type_label(c.complaint_type), str(statuses.get(c.status, c.status)),
+            timezone.localtime(c.next_due).strftime("%Y-%m-%d %H:%M") if c.next_due else "",
+            str(c.owner or ""), str(c.department or ""), c.customer_name, phone, c.product, c.region,
+            float(c.amount) if c.amount is not None else None, text)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="complaints-{now:%Y%m%d-%H%M}.xlsx"'
+    return response
+
+
+def _safe_cell(value):
+    """A text cell starting with = + - @ would run as a formula in Excel: keep it text (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 @login_required
@@ -102,14 +201,33 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def risk_preview(request: HttpRequest) -> HttpResponse:
+    """The assessment of what the agent has typed so far (htmx, while typing): nothing is stored."""
+    _require(request, Capability.RECORD)
+    text = request.POST.get("text", "").strip()
+    result = None
+    if text:
+        _version, policy = active_policy()
+        result = assess(Facts(text=text[:20000], channel=request.POST.get("channel") or "phone"), None, policy)
+    return render(request, "complaints/_risk_preview.html", {"result": result})
+
+
+@login_required
 def complaint_detail(request: HttpRequest, tracking_number: str) -> HttpResponse:
     complaint = access_complaint(request.user, tracking_number)
     personal = request.user.can(Capability.VIEW_PERSONAL_DATA)
+    # Text and history are masked until the full record is opened: a POST here, logged (R-SEC-1).
+    full = request.method == "POST" and personal
+    if full:
+        open_full_record(complaint, by=request.user, now=timezone.now(), via="page")
     context = {
         "complaint": complaint,
+        "text": shown_text(complaint, full=full), "full_record": full, "may_open_full_record": personal and not full,
         "phone": complaint.phone if personal else mask_phone(complaint.phone) if complaint.phone else "",
         "email": complaint.email if personal else mask_email(complaint.email) if complaint.email else "",
-        "events": complaint.events.select_related("actor"),
+        "history": history(shown_events(complaint.events.select_related("actor"), full=full)),
+        "emergency_plan": complaint.emergency_plans.order_by("-id").first() if complaint.emergency else None,
         "assessment": complaint.assessments.select_related("policy_version").order_by("-assessed_at", "-id").first(),
         "attachments": complaint.attachments.select_related("uploaded_by"),
         "may_handle": request.user.can(Capability.HANDLE),

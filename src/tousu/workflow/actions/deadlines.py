@@ -56,8 +56,10 @@ def new_deadline(complaint_id: int, stage: Stage, start: datetime, *, level: str
 
 
 # The columns of `intake_deadline_rows`, in its order, for `insert_rows(Deadline, DEADLINE_COLUMNS, …)`.
+# Every NOT NULL column without a database default is listed: a bulk insert names them all.
 DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "warn_at", "next_escalation_at",
-                    "paused_seconds", "escalation_level", "extension_reason", "sweep_token")
+                    "paused_seconds", "excluded_seconds", "escalation_level", "extension_reason", "sweep_token",
+                    "source", "pause_kind", "outcome", "second_extension_reason")
 
 
 def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str]]) -> Iterator[tuple]:
@@ -81,7 +83,7 @@ def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, st
             duration, as_json = durations[kind]
             due = due_at(received_at, duration, calendar)
             yield (complaint_id, stage.value, as_json, received_at, due, warn_time(received_at, due, limits), due,
-                   0.0, 0, "", "")
+                   0.0, 0.0, 0, "", "", limits.limits(stage, channel).source, "", "", "")
 
 
 def start_stages(complaint: Complaint, stages: Iterable[Stage], *, start: datetime) -> list[Deadline]:
