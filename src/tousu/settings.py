@@ -164,6 +164,8 @@ TOUSU_IMPORT_STALL_SECONDS = env_int("TOUSU_IMPORT_STALL_SECONDS", 300)
 TOUSU_NOTIFY_TIMEOUT_SECONDS = env_int("TOUSU_NOTIFY_TIMEOUT_SECONDS", 10)
 # Public address of this Tousu (for links in emails and surveys), e.g. https://tousu.example.com
 TOUSU_BASE_URL = env_str("TOUSU_BASE_URL", "http://127.0.0.1:8000")
+# The company's complaint hotline, shown to a customer whose complaint reads as an emergency.
+TOUSU_HOTLINE = env_str("TOUSU_HOTLINE", "")
 EMAIL_HOST = env_str("TOUSU_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("TOUSU_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("TOUSU_EMAIL_USER", "")

@@ -84,8 +84,11 @@ class AgentComplaintForm(IntakeForm):
 class PublicComplaintForm(IntakeForm):
     customer_name = forms.CharField(label=_("your name"), required=False, max_length=100,
                                     help_text=_("Optional."))
-    phone = forms.CharField(label=_("phone"), required=False, max_length=30)
-    email = forms.CharField(label=_("email"), required=False, max_length=200)
+    # A phone brings up the number pad and the mail keyboard for these.
+    phone = forms.CharField(label=_("phone"), required=False, max_length=30, widget=forms.TextInput(
+        attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}))
+    email = forms.CharField(label=_("email"), required=False, max_length=200, widget=forms.EmailInput(
+        attrs={"autocomplete": "email"}))
     text = forms.CharField(label=_("what happened"), widget=forms.Textarea(attrs={"rows": 7}))
     demand = forms.ChoiceField(label=_("what you ask for"), choices=[("", "—"), *Demand.choices], required=False)
     product = forms.CharField(label=_("product / service"), required=False, max_length=200)

@@ -50,6 +50,9 @@ STAGES = {"acknowledge": gettext_lazy("acknowledgement"), "first_response": gett
           "investigation": gettext_lazy("investigation"), "solution": gettext_lazy("solution"),
           "approval": gettext_lazy("approval"), "customer_feedback": gettext_lazy("feedback to the customer"),
           "follow_up": gettext_lazy("follow-up")}
+INCIDENT_KEYS = {"product": gettext_lazy("same product"), "lot": gettext_lazy("same lot"),
+                 "region": gettext_lazy("same region"), "cluster": gettext_lazy("similar texts"),
+                 "complaint_type": gettext_lazy("same type")}
 _CHOICES = {"status": dict(Status.choices), "channel": dict(Channel.choices), "source": dict(Source.choices),
             "customer_level": dict(CustomerLevel.choices), "demand": dict(Demand.choices)}
 FIELD_NAMES = {
@@ -302,7 +305,8 @@ def event_view(event, people: Mapping[int, str], departments: Mapping[int, str])
         hours = int(data["paused_seconds"]) / 3600
         lines.append(_("the clocks stood still for %(hours)s hours") % {"hours": f"{hours:.1f}"})
     for key, value in data.items():
-        if key in _HIDDEN_KEYS or (kind in (EventKind.RECORDED, EventKind.IMPORTED) and key in ("owner", "department")):
+        if key in _HIDDEN_KEYS or (kind in (EventKind.RECORDED, EventKind.IMPORTED)
+                                   and key in ("owner", "department", "source", "channel", "risk_level")):
             continue
         if kind == EventKind.FIELDS_CHANGED or isinstance(value, dict | list) and key not in ("chain",):
             continue

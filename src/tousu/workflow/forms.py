@@ -60,7 +60,8 @@ class RootCauseForm(forms.Form):
 
     def __init__(self, *args, categories=(), attachments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [(c, c) for c in categories]
+        # No category is preselected: a cause defaulting to the first one would be recorded without a thought.
+        self.fields["category"].choices = [("", "—"), *((c, c) for c in categories)]
         self.fields["responsible_person"].queryset = handlers()
         self.fields["evidence"].choices = [(str(a.pk), a.original_name) for a in attachments]
 

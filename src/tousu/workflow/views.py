@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tousu.accounts.roles import Capability
@@ -17,6 +18,7 @@ from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
 from tousu.complaints.choices import ENDED
 from tousu.complaints.validation import IntakeError
+from tousu.core import display
 from tousu.core.throttle import client_address, hit
 from tousu.workflow.actions import approvals, deadlines, emergency
 from tousu.workflow.actions.root_cause import record_root_cause
@@ -80,6 +82,12 @@ def _cause_initial(cause: RootCause | None) -> dict:
     return initial
 
 
+def _label(field: str, form=None) -> str:
+    if form is not None and field in form.fields and form.fields[field].label:
+        return str(form.fields[field].label)
+    return str(display.FIELD_NAMES.get(field, field))
+
+
 def _report(request: HttpRequest, work: Callable[[], object], done: str) -> None:
     """Run an action for a page: refusals become 403, bad input becomes messages naming the field."""
     try:
@@ -88,30 +96,48 @@ def _report(request: HttpRequest, work: Callable[[], object], done: str) -> None
         raise PermissionDenied(_("your role may not do this")) from None
     except IntakeError as exc:
         for error in exc.errors:
-            messages.error(request, f"{error.field}: {error.reason}")
+            messages.error(request, _("%(field)s: %(reason)s") % {"field": _label(error.field), "reason": error.reason})
     else:
         messages.success(request, done)
 
 
 def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, done: str,
-                  form=None) -> HttpResponse:
-    """The complaint page's forms: fetch the complaint, check the form, run `work(complaint, now)`."""
+                  form=None, key: str = "") -> HttpResponse:
+    """The complaint page's forms: fetch the complaint, check the form, run `work(complaint, now)`. A form
+    that fails comes back on the complaint page, open, with what was typed and each error beside its field."""
     complaint = access_complaint(request.user, tracking_number)
+    if not request.user.can(Capability.HANDLE) and not request.user.can(Capability.APPROVE):
+        raise PermissionDenied(_("your role may not do this"))
     if form is not None and not form.is_valid():
-        _form_errors(request, form)
-    else:
-        def guarded():
-            if not request.user.can(Capability.HANDLE) and not request.user.can(Capability.APPROVE):
-                raise AccessDenied("read-only role")
-            work(complaint, timezone.now())
-
-        _report(request, guarded, done)
+        return _again(request, complaint, form, key)
+    try:
+        work(complaint, timezone.now())
+    except AccessDenied:
+        raise PermissionDenied(_("your role may not do this")) from None
+    except IntakeError as exc:
+        if form is None or not key:
+            for error in exc.errors:
+                messages.error(request, _("%(field)s: %(reason)s") % {"field": _label(error.field), "reason": error.reason})
+            return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+        for error in exc.errors:
+            form.add_error(error.field if error.field in form.fields else None, error.reason)
+        return _again(request, complaint, form, key)
+    messages.success(request, done)
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+
+
+def _again(request: HttpRequest, complaint, form, key: str) -> HttpResponse:
+    if not key:
+        _form_errors(request, form)
+        return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+    from tousu.complaints.views.staff import complaint_page
+
+    return complaint_page(request, complaint, forms={key: form}, status=422)
 
 
 def _form_errors(request: HttpRequest, form) -> None:
     for field, errors in form.errors.items():
-        messages.error(request, f"{field}: {' '.join(errors)}")
+        messages.error(request, _("%(field)s: %(reason)s") % {"field": _label(field, form), "reason": " ".join(errors)})
 
 
 @login_required
@@ -119,7 +145,8 @@ def _form_errors(request: HttpRequest, form) -> None:
 def act(request: HttpRequest, tracking_number: str, action: str) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _on_complaint(request, tracking_number,
-                         lambda c, now: perform(c, action, by=request.user, now=now, reason=reason), _("Done."))
+                         lambda c, now: perform(c, action, by=request.user, now=now, reason=reason),
+                         str(ACTION_DONE.get(action, _("Done."))))
 
 
 @login_required
@@ -154,7 +181,7 @@ def transfer_view(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = TransferForm(request.POST)
     return _on_complaint(request, tracking_number, lambda c, now: transfer(
         c, by=request.user, reason=form.cleaned_data["reason"], now=now, to_user=form.cleaned_data["to_user"],
-        to_department=form.cleaned_data["to_department"]), _("Transferred."), form=form)
+        to_department=form.cleaned_data["to_department"]), _("Transferred."), form=form, key="transfer_form")
 
 
 @login_required
@@ -163,7 +190,7 @@ def propose(request: HttpRequest, tracking_number: str) -> HttpResponse:
     form = SolutionForm(request.POST)
     return _on_complaint(request, tracking_number, lambda c, now: approvals.propose_solution(
         c, approvals.SolutionInput(**form.cleaned_data), by=request.user, now=now),
-        _("Solution sent for approval."), form=form)
+        _("Solution sent for approval."), form=form, key="solution_form")
 
 
 @login_required
@@ -193,7 +220,7 @@ def root_cause(request: HttpRequest, tracking_number: str) -> HttpResponse:
             responsible_department=data["responsible_department"], responsible_person=data["responsible_person"],
             evidence_ids=[int(pk) for pk in data["evidence"]])
 
-    return _on_complaint(request, tracking_number, record, _("Root cause recorded."), form=form)
+    return _on_complaint(request, tracking_number, record, _("Root cause recorded."), form=form, key="cause_form")
 
 
 # ---- emergency plans ---------------------------------------------------------------------------
@@ -205,19 +232,50 @@ def _plans_for(user):
     return (plans.filter(complaints__in=visible_complaints(user)) | plans.filter(members__user=user)).distinct()
 
 
+ACTION_DONE = {
+    "acknowledge": gettext_lazy("Complaint acknowledged."), "start_investigation": gettext_lazy("Investigation started."),
+    "carry_out": gettext_lazy("Marked as carried out."), "request_feedback": gettext_lazy("Asked the customer for feedback."),
+    "close": gettext_lazy("Complaint closed; the customer is sent the satisfaction survey."),
+    "archive": gettext_lazy("Complaint archived."), "reopen": gettext_lazy("Complaint reopened."),
+}
+EMERGENCY_DONE = {
+    "activate": gettext_lazy("Emergency plan activated; the team was told."),
+    "decline": gettext_lazy("Emergency plan declined."), "report": gettext_lazy("Added to the timeline."),
+    "link": gettext_lazy("Complaint linked to the plan."), "close": gettext_lazy("Emergency plan closed with its review."),
+    "add_members": gettext_lazy("Added to the team; they were told."),
+}
+PLANS_PER_PAGE = 50
+INCIDENTS_PER_PAGE = 20
+
+
 @login_required
 def emergency_list(request: HttpRequest) -> HttpResponse:
-    from django.db.models import Prefetch
+    """Emergency plans and mass-incident warnings, each paginated and filtered by state: a crisis with
+    thousands of plans or linked complaints stays one page of counts, not every tracking number."""
+    from django.core.paginator import Paginator
+    from django.db.models import Count
 
     from tousu.assessments.models import Incident
 
-    plans = _plans_for(request.user).prefetch_related("complaints")[:200]
-    visible = visible_complaints(request.user).only("id", "tracking_number")
-    incidents = [i for i in Incident.objects.prefetch_related(Prefetch("complaints", queryset=visible))[:100]
-                 if request.user.can(Capability.VIEW_ALL_DEPARTMENTS) or i.complaints.all()]
+    state = request.GET.get("state", "")
+    plans = _plans_for(request.user)
+    if state in EmergencyPlan.State.values:
+        plans = plans.filter(state=state)
+    plans = plans.annotate(complaint_count=Count("complaints", distinct=True)).order_by("-proposed_at", "-id")
+    plan_page = Paginator(plans, PLANS_PER_PAGE).get_page(request.GET.get("page"))
+    incidents = Incident.objects.all()
+    if not request.user.can(Capability.VIEW_ALL_DEPARTMENTS):
+        incidents = incidents.filter(complaints__in=visible_complaints(request.user)).distinct()
+    incident_state = request.GET.get("incident_state", "")
+    if incident_state in Incident.State.values:
+        incidents = incidents.filter(state=incident_state)
+    incidents = incidents.annotate(complaint_count=Count("complaints", distinct=True)).order_by("-opened_at", "-id")
+    incident_page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("incidents_page"))
     may_close = request.user.can(Capability.LEAD_EMERGENCY) or request.user.role == "quality"
-    return render(request, "workflow/emergency_list.html", {"plans": plans, "now": timezone.now(),
-                                                            "incidents": incidents, "may_close": may_close})
+    return render(request, "workflow/emergency_list.html", {
+        "plans": plan_page, "incidents": incident_page, "now": timezone.now(), "may_close": may_close,
+        "state": state, "incident_state": incident_state, "plan_states": EmergencyPlan.State.choices,
+        "incident_states": Incident.State.choices})
 
 
 @login_required
@@ -255,14 +313,15 @@ def emergency_act(request: HttpRequest, plan_id: int, step: str) -> HttpResponse
         "report": lambda: emergency.report(plan, by=by, kind=post.get("kind", ""), text=post.get("text", ""), now=now),
         "link": lambda: emergency.link(plan, access_complaint(by, post.get("tracking_number", "")), by=by, now=now),
         "close": lambda: emergency.close_plan(plan, by=by, review=post.get("reason", ""), now=now),
+        "add_members": lambda: emergency.add_members(plan, by=by, now=now, team=form.team()),
     }
     if step not in steps:
         raise Http404("no such step")
     form = ActivateForm(post)
-    if step == "activate" and not form.is_valid():
+    if step in ("activate", "add_members") and not form.is_valid():
         _form_errors(request, form)
     else:
-        _report(request, steps[step], _("Done."))
+        _report(request, steps[step], str(EMERGENCY_DONE[step]))
     return redirect("workflow:emergency_detail", plan_id=plan.pk)
 
 

@@ -58,7 +58,11 @@ def submitted(request: HttpRequest, tracking_number: str) -> HttpResponse:
     # Only the browser that filed it sees the confirmation page; others are sent to the look-up.
     if request.session.get("submitted") != tracking_number:
         return redirect("public:lookup")
-    return render(request, "public/submitted.html", {"tracking_number": tracking_number})
+    complaint = Complaint.objects.filter(tracking_number=tracking_number).only("id", "emergency").first()
+    reply_by = complaint.deadlines.filter(stage="acknowledge").values_list("due_at", flat=True).first() if complaint else None
+    return render(request, "public/submitted.html", {
+        "tracking_number": tracking_number, "reply_by": reply_by, "emergency": complaint is not None and complaint.emergency,
+        "hotline": settings.TOUSU_HOTLINE})
 
 
 def _contact_matches(complaint: Complaint, contact: str) -> bool:
@@ -91,4 +95,6 @@ def lookup(request: HttpRequest) -> HttpResponse:
     labels = dict(Status.choices)
     for event in events:
         event.status_label = labels.get(event.data.get("after", ""), "") if event.kind == "status_changed" else ""
-    return render(request, "public/progress.html", {"complaint": complaint, "events": events, "expected": expected})
+    survey = complaint.surveys.filter(answered_at__isnull=True).order_by("-sent_at").first()
+    return render(request, "public/progress.html", {"complaint": complaint, "events": events, "expected": expected,
+                                                    "survey": survey})

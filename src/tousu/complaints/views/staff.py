@@ -221,6 +221,14 @@ def complaint_detail(request: HttpRequest, tracking_number: str) -> HttpResponse
     full = request.method == "POST" and personal
     if full:
         open_full_record(complaint, by=request.user, now=timezone.now(), via="page")
+    return complaint_page(request, complaint, full=full)
+
+
+def complaint_page(request: HttpRequest, complaint, *, full: bool = False, forms: dict | None = None,
+                   status: int = 200) -> HttpResponse:
+    """The complaint page; `forms` replaces blank forms with bound ones that failed, shown open with their
+    input and errors (the handling card's forms come back here, see workflow.views)."""
+    personal = request.user.can(Capability.VIEW_PERSONAL_DATA)
     context = {
         "complaint": complaint,
         "text": shown_text(complaint, full=full), "full_record": full, "may_open_full_record": personal and not full,
@@ -238,7 +246,8 @@ def complaint_detail(request: HttpRequest, tracking_number: str) -> HttpResponse
         "overrides": complaint.risk_overrides.select_related("by", "assessment"),
     }
     context.update(handling_context(complaint, request.user, timezone.now()))
-    return render(request, "complaints/detail.html", context)
+    context.update(forms or {})
+    return render(request, "complaints/detail.html", context, status=status)
 
 
 def _access_for_write(request: HttpRequest, tracking_number: str):
@@ -277,8 +286,7 @@ def contact_add(request: HttpRequest, tracking_number: str) -> HttpResponse:
                     note=form.cleaned_data["note"], now=timezone.now())
         messages.success(request, _("Contact recorded."))
     else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+        return complaint_page(request, complaint, forms={"contact_form": form}, status=422)
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
 
 
@@ -288,16 +296,16 @@ def risk_override(request: HttpRequest, tracking_number: str) -> HttpResponse:
     complaint = _access_for_write(request, tracking_number)
     form = RiskOverrideForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
-        return redirect("complaints:detail", tracking_number=complaint.tracking_number)
+        return complaint_page(request, complaint, forms={"override_form": form}, status=422)
     try:
         override_risk(complaint, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
                       by=request.user, now=timezone.now())
     except AccessDenied:
         raise PermissionDenied(_("your role may not do this")) from None
     except IntakeError as exc:
-        messages.error(request, str(exc))
+        for error in exc.errors:
+            form.add_error(error.field if error.field in form.fields else None, error.reason)
+        return complaint_page(request, complaint, forms={"override_form": form}, status=422)
     else:
         messages.success(request, _("Risk level overridden."))
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)

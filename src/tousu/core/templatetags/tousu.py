@@ -30,3 +30,8 @@ def plan_state(code: str) -> str:
 @register.filter
 def decision(code: str) -> str:
     return str(display.DECISIONS.get(code, code))
+
+
+@register.filter
+def incident_key(code: str) -> str:
+    return str(display.INCIDENT_KEYS.get(code, code))

@@ -97,3 +97,16 @@ def test_when_the_server_cannot_start_serve_stops_the_consumer_and_says_so():
             assert wait_until(lambda: not _group(serve.pid), 10), f"left {_group(serve.pid)} running"
         finally:
             kill_group(serve)
+
+
+def test_served_links_point_at_the_port_served_unless_a_public_address_is_set(monkeypatch):
+    from tousu.core.management.commands import serve as serve_command
+
+    seen = {}
+    monkeypatch.delenv("TOUSU_BASE_URL", raising=False)
+    monkeypatch.setattr(serve_command, "supervise", lambda commands: seen.update(os.environ) or None)
+    serve_command.Command().handle(port=8765, host="127.0.0.1", workers=1, threads=1, no_consumer=True)
+    assert seen["TOUSU_BASE_URL"] == "http://127.0.0.1:8765"
+    monkeypatch.setenv("TOUSU_BASE_URL", "https://tousu.example.com")
+    serve_command.Command().handle(port=8765, host="127.0.0.1", workers=1, threads=1, no_consumer=True)
+    assert seen["TOUSU_BASE_URL"] == "https://tousu.example.com"

@@ -110,10 +110,10 @@ def activate(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[tup
     _lead(by)
     if plan.state != State.PROPOSED:
         raise IntakeError([FieldError("state", _("only a proposed plan can be activated"))])
-    roles = set(EmergencyMember.TeamRole.values)
-    bad = [role for _user, role in team if role not in roles]
-    if bad:
-        raise IntakeError([FieldError("team", _("unknown team role %(role)s") % {"role": bad[0]})])
+    _check_team(team)
+    if not [user for user, _role in team if user.pk != by.pk]:
+        # R-WF-7: a plan is carried out by a team (on-site handling, logistics, records), not by its leader alone.
+        raise IntakeError([FieldError("team", _("name at least one team member besides the leader"))])
     with transaction.atomic():
         _state_change(plan, to=State.ACTIVE, by=by, now=now, text=_("activated"), activated_at=now, activated_by=by)
         members = [(by, EmergencyMember.TeamRole.LEADER), *team]
@@ -124,6 +124,33 @@ def activate(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[tup
                 subject=_("Emergency plan activated: %(title)s") % {"title": plan.title},
                 body=_("You are on the emergency team."))
     return plan
+
+
+def _check_team(team: Sequence[tuple[User, str]]) -> None:
+    roles = set(EmergencyMember.TeamRole.values)
+    bad = [role for _user, role in team if role not in roles]
+    if bad:
+        raise IntakeError([FieldError("team", _("unknown team role %(role)s") % {"role": bad[0]})])
+
+
+def add_members(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[tuple[User, str]]) -> list[EmergencyMember]:
+    """The team of an active plan grows as the crisis needs (the leader adds people later)."""
+    _lead(by)
+    if plan.state != State.ACTIVE:
+        raise IntakeError([FieldError("state", _("people join the team of an active plan"))])
+    _check_team(team)
+    if not team:
+        raise IntakeError([FieldError("team", _("choose the person and the team role"))])
+    with transaction.atomic():
+        added = EmergencyMember.objects.bulk_create(
+            [EmergencyMember(plan=plan, user=u, team_role=r) for u, r in team], ignore_conflicts=True)
+        EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.ACTION, by=by, at=now,
+                                    text=_("joined the team: %(names)s") % {"names": "、".join(str(u) for u, _r in team)})
+        enqueue(key=f"emergency-join:{plan.pk}:{now.timestamp()}", kind="emergency", now=now,
+                recipients=[u for u, _r in team], complaint=plan.complaints.first(),
+                subject=_("Emergency plan activated: %(title)s") % {"title": plan.title},
+                body=_("You are on the emergency team."))
+    return added
 
 
 def decline(plan: EmergencyPlan, *, by: User, reason: str, now: datetime) -> EmergencyPlan:

@@ -13,6 +13,7 @@ from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.workflow.actions.deadlines import meet_stages, resume, start_stages
 from tousu.workflow.machine import PAUSABLE, TRANSITIONS, Action, State, TransitionError, check
+from tousu.workflow.models import EmergencyPlan
 
 
 def perform(complaint: Complaint, action: Action | str, *, by: User | None, now: datetime, reason: str = "",
@@ -36,6 +37,10 @@ def perform(complaint: Complaint, action: Action | str, *, by: User | None, now:
                                       % {"status": complaint.get_status_display()})]) from None
     if transition.needs_reason and not reason.strip():
         raise IntakeError([FieldError("reason", _("this step needs a reason"))])
+    if transition.target is State.CLOSED and complaint.emergency_plans.filter(
+            state__in=(EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE)).exists():
+        raise IntakeError([FieldError("status", _("an emergency plan for this complaint is still open: the "
+                                                  "emergency-team leader closes or declines it first"))])
     before = complaint.status
     with transaction.atomic():
         if complaint.waiting_since is not None and transition.target not in PAUSABLE:

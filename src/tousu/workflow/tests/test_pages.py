@@ -23,7 +23,7 @@ def test_the_complaint_page_offers_the_next_steps_and_takes_them(client, people)
     complaint.refresh_from_db()
     assert complaint.status == "investigating"
     response = client.post(f"/complaints/{complaint.tracking_number}/act/close/", follow=True)
-    assert "status:" in response.content.decode()  # the refusal is shown, naming the field
+    assert "状态：" in response.content.decode()  # the refusal is shown, naming the field in Chinese
     client.post(f"/complaints/{complaint.tracking_number}/pause/", {"reason": "等客户照片"})
     complaint.refresh_from_db()
     assert complaint.waiting_since is not None
@@ -119,9 +119,10 @@ def test_bad_forms_and_refusals_on_the_pages_change_nothing(client, people):
     complaint = make_complaint(by=people["agent"], text="孩子被热水壶烫伤住院了")
     plan = EmergencyPlan.objects.get(complaints=complaint)
     client.force_login(people["agent"])
-    page = client.post(f"/complaints/{complaint.tracking_number}/transfer/", {"to_user": people["specialist"].pk},
-                       follow=True).content.decode()
-    assert "reason:" in page
+    response = client.post(f"/complaints/{complaint.tracking_number}/transfer/", {"to_user": people["specialist"].pk})
+    page = response.content.decode()
+    # The form comes back open, with the choice kept and the error beside the field, in Chinese.
+    assert response.status_code == 422 and "<details open>" in page and "这个字段是必填项" in page
     complaint.refresh_from_db()
     assert complaint.owner == people["agent"] and not complaint.transfers.exists()
     client.force_login(people["manager"])

@@ -147,5 +147,5 @@ def test_an_emergency_plan_left_unconfirmed_past_the_golden_period_is_raised_onc
     raised = Notification.objects.filter(key__startswith=f"emergency-unconfirmed:{plan.pk}")
     assert {n.recipient for n in raised} == {leader, manager}
     assert complaint.events.filter(kind="escalated", data__plan=plan.pk).count() == 1
-    activate(plan, by=leader, now=at("2026-11-02T12:40"))
+    activate(plan, by=leader, now=at("2026-11-02T12:40"), team=[(manager, "on_site")])
     assert "emergencies_unconfirmed" not in sweep(at("2026-11-03T12:00"))

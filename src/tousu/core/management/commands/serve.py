@@ -1,3 +1,4 @@
+import os
 import signal
 import subprocess
 import sys
@@ -30,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, host: str, workers: int, threads: int, no_consumer: bool, **options):
         if workers < 1 or threads < 1:
             raise CommandError("--workers and --threads must be at least 1")
+        # Links in mails and surveys point at this server unless a public address is configured.
+        os.environ.setdefault("TOUSU_BASE_URL", f"http://{host}:{port}")
         commands = {}
         if not no_consumer:
             commands["the task consumer"] = [sys.executable, "-m", "tousu.cli", "run_huey", "--workers", "1"]
