@@ -14,6 +14,7 @@ from django.db.models.expressions import RawSQL
 
 from tousu.complaints.models import Complaint
 from tousu.complaints.tracking import normalise as normalise_tracking
+from tousu.core.masking import looks_like_personal_search
 
 SEARCHED = ("text", "customer_name", "product", "order_no", "lot", "region")
 _TRACKING = re.compile(r"^TS\d{4}[-\s]?[A-Z0-9]{5}$", re.IGNORECASE)
@@ -31,8 +32,7 @@ def words_of(query: str) -> list[str]:
 
 def looks_personal(word: str) -> bool:
     """A phone number, an email or an ID number: what a role without personal-data access may not search."""
-    digits = re.sub(r"\D", "", word)
-    return "@" in word or (len(digits) >= 7 and bool(_PHONE.match(word) or re.fullmatch(r"\d{17}[\dXx]", word)))
+    return looks_like_personal_search(word)
 
 
 def _fts_quote(word: str) -> str:

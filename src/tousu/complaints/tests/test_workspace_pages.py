@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from tousu.accounts.roles import Role
 from tousu.complaints.models import Complaint
@@ -11,6 +12,7 @@ from tousu.testing import make_complaint, make_department, make_user
 pytestmark = pytest.mark.django_db
 
 
+@translation.override("zh-hans")
 def test_reasons_read_as_chinese_sentences_with_their_evidence():
     assert reason_text({"factor": "compliance", "rule": "compliance.regulator", "detail": "matched 12315",
                         "matches": [{"word": "12315", "position": 33}]}) == "合规与法律：提到“12315”（第 34 字）"
@@ -108,3 +110,16 @@ def test_error_pages_speak_chinese(client):
     client.force_login(make_user(Role.AGENT, department=make_department()))
     page = client.get("/complaints/TS0000-XXXXX/").content.decode()
     assert "找不到" in page or "没有这个" in page
+
+
+def test_a_phone_only_customer_gets_an_sms_ready_survey_text(client):
+    from django.utils import timezone
+
+    from tousu.workflow.actions.survey import send_survey
+
+    agent = make_user(Role.AGENT, department=make_department())
+    complaint = make_complaint(text="快递丢了，要求赔偿", phone="13812345678", by=agent)
+    send_survey(complaint, now=timezone.now())
+    client.force_login(agent)
+    page = client.get(f"/complaints/{complaint.tracking_number}/").content.decode()
+    assert 'id="survey-sms"' in page and f"您的投诉 {complaint.tracking_number} 已办结" in page

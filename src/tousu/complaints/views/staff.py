@@ -36,6 +36,7 @@ from tousu.complaints.views.listing import filtered, read_filters
 from tousu.core import display
 from tousu.core.display import history
 from tousu.core.masking import mask_text
+from tousu.core.spreadsheet import safe_row
 from tousu.risk import Facts, assess
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.views import handling_context
@@ -159,26 +160,19 @@ def complaint_export(request: HttpRequest) -> HttpResponse:
     for c in rows.iterator(chunk_size=2000):
         phone = c.phone if personal else mask_phone(c.phone) if c.phone else ""
         text = c.text if personal else mask_text(c.text)
-        sheet.append([_safe_cell(v) for v in (
+        sheet.append(safe_row((
             c.tracking_number, timezone.localtime(c.received_at).strftime("%Y-%m-%d %H:%M"),
             str(channels.get(c.channel, c.channel)), display.level_label(c.risk_level), display.grade_label(c.severity_grade),
             display.priority_label(c.priority), display.type_label(c.complaint_type), str(statuses.get(c.status, c.status)),
             timezone.localtime(c.next_due).strftime("%Y-%m-%d %H:%M") if c.next_due else "",
             str(c.owner or ""), str(c.department or ""), c.customer_name, phone, c.product, c.region,
-            float(c.amount) if c.amount is not None else None, text)])
+            float(c.amount) if c.amount is not None else None, text)))
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="complaints-{now:%Y%m%d-%H%M}.xlsx"'
     return response
-
-
-def _safe_cell(value):
-    """A text cell starting with = + - @ would run as a formula in Excel: keep it text (OWASP CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @login_required

@@ -118,6 +118,8 @@ class Command(BaseCommand):
                 approver = next(u for u in approvers.values() if approvals.may_decide_step(u, solution, pending))
                 approvals.decide(solution, by=approver, approve=True, reason="同意", now=moment)
             perform(complaint, "carry_out", by=owner, now=moment + timedelta(hours=2))
+            if complaint.emergency_plans.filter(state__in=(EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE)).exists():
+                continue  # its emergency plan is still open: the complaint waits for the leader to end it
             perform(complaint, "close", by=owner, now=moment + timedelta(hours=3))
             survey = complaint.surveys.first()
             answer_survey(survey.token, score=2 if index % 10 == 4 else 5,
