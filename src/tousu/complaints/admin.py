@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from tousu.complaints.models import Attachment, ChannelDuty, Complaint, ComplaintEvent, ImportJob
+from tousu.complaints.models import (
+    Attachment,
+    AuditCheckpoint,
+    AuditHead,
+    ChannelDuty,
+    Complaint,
+    ComplaintEvent,
+    ImportJob,
+)
 from tousu.core.admin import ReadOnly
 
 
@@ -8,10 +16,13 @@ class EventInline(admin.TabularInline):
     model = ComplaintEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["kind", "actor", "at", "note", "data"]
+    readonly_fields = ["kind", "actor", "at", "note", "data", "seq", "hash"]
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # history is append-only and hash-chained (R-SEC-4)
 
 
 class AttachmentInline(admin.TabularInline):
@@ -50,3 +61,13 @@ class ChannelDutyAdmin(admin.ModelAdmin):
 class ImportJobAdmin(ReadOnly):
     list_display = ["original_name", "by", "created_at", "state", "created", "duplicates", "error_count"]
     list_filter = ["state"]
+
+
+@admin.register(AuditHead)
+class AuditHeadAdmin(ReadOnly):
+    list_display = ["last_seq", "last_event_id", "last_hash"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnly):
+    list_display = ["seq", "event_id", "event_hash", "made_at"]

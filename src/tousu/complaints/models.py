@@ -134,11 +134,29 @@ class Attachment(models.Model):
         return self.original_name
 
 
+class EventManager(models.Manager):
+    """Every new event is appended to the audit chain (R-SEC-4) through `tousu.complaints.events`, so
+    `ComplaintEvent.objects.create(...)`, `complaint.events.create(...)` and `bulk_create` all link it."""
+
+    def create(self, **fields):
+        from tousu.complaints import events  # events imports this module
+
+        return events.record(**fields)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from tousu.complaints import events
+
+        return events.append(list(objs))
+
+
 class ComplaintEvent(models.Model):
-    """One entry of a complaint's history: who did what when, with before/after values in `data`."""
+    """One entry of a complaint's history: who did what when, with before/after values in `data`.
+    Append-only and hash-chained (R-SEC-4): `seq` is its place in the one chain of all events,
+    `hash` the SHA-256 of its fields and `prev_hash` (tousu.core.chain)."""
 
     # db_index=False: the (complaint, at) index serves lookups by complaint; one index less per event.
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events", db_index=False)
+    # PROTECT: deleting a complaint must not delete its audit trail.
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events", db_index=False)
     kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
@@ -147,6 +165,11 @@ class ComplaintEvent(models.Model):
     at = models.DateTimeField(_("at"))
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)
+    seq = models.PositiveBigIntegerField(_("place in the audit chain"), default=0, editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
+
+    objects = EventManager()
 
     class Meta:
         verbose_name = _("complaint event")
@@ -156,6 +179,51 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        """A new event is appended to the chain; a stored one is never rewritten through the ORM."""
+        from tousu.complaints import events
+
+        if not self._state.adding:
+            raise ValueError("complaint events are append-only: a stored event is never saved again")
+        events.append([self])
+
+
+class AuditHead(models.Model):
+    """The one row (id 1) that holds the end of the audit chain. Appending locks it (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite's IMMEDIATE transactions serialise writers already), so the chain is one sequence
+    with any number of writers, and it is updated in the transaction that writes the events."""
+
+    last_event_id = models.BigIntegerField(default=0)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"
+
+
+class AuditCheckpoint(models.Model):
+    """An event that `tousu verify-audit` found good at the end of a good walk (every 10,000 events); a
+    later run starts after the last one unless --full. Checkpoints are chained by hash like events."""
+
+    event_id = models.BigIntegerField()  # no foreign key: a checkpoint outlives any tampering with events
+    seq = models.PositiveBigIntegerField(unique=True)
+    event_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event_hash[:12]}"
 
 
 # The columns of a history event as `insert_rows(ComplaintEvent, EVENT_COLUMNS, …)` takes them.

@@ -21,8 +21,8 @@ from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import ENDED, EventKind
+from tousu.complaints.events import record_many
 from tousu.complaints.models import (
-    EVENT_COLUMNS,
     Complaint,
     ComplaintEvent,
     same_customer,
@@ -244,7 +244,7 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
         for values, ids in by_values.items():
             for start in range(0, len(ids), 500):
                 Complaint.objects.filter(pk__in=ids[start:start + 500]).update(**dict(values))
-        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
+        record_many(events)
         _levels_changed(changes, now=now)
     return rows
 

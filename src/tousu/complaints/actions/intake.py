@@ -34,7 +34,8 @@ from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.choices import EventKind, Source, Status
-from tousu.complaints.models import EVENT_COLUMNS, ChannelDuty, Complaint, ComplaintEvent
+from tousu.complaints.events import record_many
+from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
 from tousu.complaints.tracking import new_tracking_number
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
@@ -204,8 +205,8 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
         with transaction.atomic():
             insert_rows(Complaint, _BATCH_COLUMNS, rows)
             ids = dict(rows_where_in(Complaint, "import_key", (key for key, _item in fresh), "import_key", "id"))
-            insert_rows(ComplaintEvent, EVENT_COLUMNS,
-                        ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
+            record_many(
+                ((ids[key], EventKind.IMPORTED, by_id, now, "", data) for key, data in events))
             insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
                 assessment_values(ids[key], version, r, trigger="intake", now=now, suggestion=suggestion)
                 for key, r, suggestion in results))

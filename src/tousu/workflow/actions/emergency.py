@@ -12,7 +12,8 @@ from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import EVENT_COLUMNS, Complaint, ComplaintEvent
+from tousu.complaints.events import record_many
+from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import enqueue
@@ -54,8 +55,8 @@ def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> li
     text = _("proposed by the risk assessment: %(reasons)s") % {"reasons": "emergency"}
     insert_rows(EmergencyLog, ("plan", "kind", "text", "by", "at"),
                 [(plan.pk, EmergencyLog.Kind.STATE, text, None, now) for plan in plans])
-    insert_rows(ComplaintEvent, EVENT_COLUMNS,
-                [(c.pk, EventKind.EMERGENCY, None, now, "", {"plan": plan.pk, "state": State.PROPOSED})
+    record_many(
+        [(c.pk, EventKind.EMERGENCY, None, now, "", {"plan": plan.pk, "state": State.PROPOSED})
                  for plan, c in pairs])
     recipients, hooks = leaders(), active_webhooks()
     store([row for plan, c in pairs for row in build(
@@ -84,7 +85,7 @@ def attach_to_plan(plan: EmergencyPlan, complaints: Sequence[Complaint], *, now:
     linked = set(plan.complaints.values_list("id", flat=True))
     new = [c for c in complaints if c.pk not in linked]
     insert_rows(EmergencyPlan.complaints.through, ("emergencyplan", "complaint"), [(plan.pk, c.pk) for c in new])
-    insert_rows(ComplaintEvent, EVENT_COLUMNS, [(c.pk, EventKind.EMERGENCY, None, now, "",
+    record_many([(c.pk, EventKind.EMERGENCY, None, now, "",
                                                  {"plan": plan.pk, "state": plan.state, "linked": True})
                                                 for c in new])
 

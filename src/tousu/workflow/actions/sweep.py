@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import User
 from tousu.accounts.roles import Role
 from tousu.complaints.choices import EventKind
-from tousu.complaints.models import EVENT_COLUMNS, ComplaintEvent
+from tousu.complaints.events import record_many
 from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import active_webhooks, build, store
 from tousu.timeline import SHANGHAI
@@ -71,7 +71,7 @@ def remind_unconfirmed_emergencies(now: datetime) -> int:
             notifications += build(key=f"emergency-unconfirmed:{plan.pk}", kind="escalation", now=now,
                                    complaint=complaints[0] if complaints else None, recipients=[*leaders, *managers],
                                    hooks=hooks, subject=f"{plan.title[:80]} — {reason}", body=plan.title)
-        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
+        record_many(events)
         store(notifications)
     return len(plans)
 
@@ -131,7 +131,7 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
                     "number": complaint.tracking_number, "stage": stage,
                     "due": _minute(deadline.due_at)},
                 body=complaint.text[:300])
-        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
+        record_many(events)
         store(notifications)
     return len(deadlines)
 
@@ -179,7 +179,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
                     "step": step, "number": complaint.tracking_number, "reason": reason},
                 body=complaint.text[:300])
         insert_rows(Escalation, ("deadline", "complaint", "level", "step", "recipients", "at", "reason"), escalations)
-        insert_rows(ComplaintEvent, EVENT_COLUMNS, events)
+        record_many(events)
         store(notifications)
     return len(deadlines)
 

@@ -1,0 +1,198 @@
+"""The one way history events are written: appended to the audit chain (R-SEC-4) in the caller's
+transaction, one (`record`) or many (`record_many`, the bulk row form of EVENT_COLUMNS), and the walk
+that verifies the chain (`verify`, behind `tousu verify-audit`)."""
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from tousu.complaints.models import EVENT_COLUMNS, AuditCheckpoint, AuditHead, ComplaintEvent
+from tousu.core import chain
+from tousu.core.bulk import insert_rows
+
+CHECKPOINT_EVERY = 10_000
+CHUNK_SIZE = 5_000
+CHAIN_COLUMNS = (*EVENT_COLUMNS, "seq", "prev_hash", "hash")
+
+
+def record(**fields: Any) -> ComplaintEvent:
+    """One event (the fields of ComplaintEvent: complaint, kind, actor, at, note, data), chained."""
+    event = ComplaintEvent(**fields)
+    append([event])
+    return event
+
+
+def append(events: Sequence[ComplaintEvent]) -> list[ComplaintEvent]:
+    """Link and store new ComplaintEvent instances (given their primary keys, like bulk_create)."""
+    if not events:
+        return []
+    with transaction.atomic():
+        head = _locked_head()
+        seq, last_hash = head.last_seq, head.last_hash
+        for event in events:
+            if not event._state.adding or event.pk is not None:
+                raise ValueError("complaint events are append-only: a stored event is never saved again")
+            seq += 1
+            event.seq, event.prev_hash = seq, last_hash
+            event.hash = last_hash = chain.event_hash(
+                seq=seq, complaint_id=event.complaint_id, kind=event.kind, actor_id=event.actor_id, at=event.at,
+                note=event.note, data=event.data, prev_hash=event.prev_hash)
+        if len(events) == 1:
+            models.Model.save(events[0], force_insert=True)  # the model's own save() routes here
+        else:
+            models.Manager.bulk_create(ComplaintEvent.objects, events)  # the manager's routes here too
+        last_id = events[-1].pk or _max_event_id()
+        _move_head(last_id, seq, last_hash)
+    return list(events)
+
+
+def record_many(rows: Iterable[Sequence[Any]]) -> int:
+    """Many events as (complaint id, kind, actor id, at, note, data) rows, chained in the given order and
+    inserted with one prepared statement (imports, sweeps, re-assessment)."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        head = _locked_head()
+        seq, last_hash = head.last_seq, head.last_hash
+        linked = []
+        for complaint_id, kind, actor_id, at, note, data in rows:
+            seq += 1
+            note, data = note or "", {} if data is None else data
+            digest = chain.event_hash(seq=seq, complaint_id=complaint_id, kind=kind, actor_id=actor_id, at=at,
+                                      note=note, data=data, prev_hash=last_hash)
+            linked.append((complaint_id, kind, actor_id, at, note, data, seq, last_hash, digest))
+            last_hash = digest
+        insert_rows(ComplaintEvent, CHAIN_COLUMNS, linked)
+        _move_head(_max_event_id(), seq, last_hash)
+    return len(rows)
+
+
+def _locked_head() -> AuditHead:
+    AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": chain.GENESIS})
+    return AuditHead.objects.select_for_update().get(pk=1)
+
+
+def _move_head(last_event_id: int, seq: int, last_hash: str) -> None:
+    AuditHead.objects.filter(pk=1).update(last_event_id=last_event_id, last_seq=seq, last_hash=last_hash)
+
+
+def _max_event_id() -> int:
+    return ComplaintEvent.objects.aggregate(last=models.Max("id"))["last"] or 0
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int = 0
+    started_after: chain.Position = chain.START
+    from_checkpoint: bool = False
+    end: chain.Position = chain.START
+    problem: chain.Problem | None = None
+    checkpoints_written: int = 0
+    seconds: float = 0.0
+    head: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok, "checked": self.checked, "seconds": round(self.seconds, 3),
+            "from_checkpoint": self.from_checkpoint, "started_after_event": self.started_after.event_id,
+            "last_event": self.end.event_id, "last_seq": self.end.seq, "last_hash": self.end.hash,
+            "head": self.head, "checkpoints_written": self.checkpoints_written,
+            "problem": None if self.problem is None else {
+                "event_id": self.problem.event_id, "reason": self.problem.reason, "detail": self.problem.detail},
+        }
+
+
+def verify(*, full: bool = False, chunk_size: int = CHUNK_SIZE, checkpoint_every: int = CHECKPOINT_EVERY,
+           now: datetime | None = None) -> Verification:
+    """Walk the chain in id order from the last checkpoint (from the start with `full`), recomputing every
+    hash; after a good walk, store a checkpoint every `checkpoint_every` events."""
+    began = time.perf_counter()
+    head = AuditHead.objects.filter(pk=1).first()
+    head_values = (head.last_event_id, head.last_seq, head.last_hash) if head else (0, 0, chain.GENESIS)
+    result = Verification(ok=False, head={"event_id": head_values[0], "seq": head_values[1], "hash": head_values[2]})
+    checkpoints = list(AuditCheckpoint.objects.order_by("seq"))
+    problem = _check_checkpoints(checkpoints)
+    start = chain.START
+    if problem is None and checkpoints and not full:
+        start, problem = _checkpoint_start(checkpoints[-1])
+        result.from_checkpoint = problem is None
+    if problem is None:
+        result.started_after = start
+        due: list[chain.Position] = []
+        counted = [0]
+        last_checkpoint_seq = checkpoints[-1].seq if checkpoints else 0
+
+        def on_good(position: chain.Position) -> None:
+            counted[0] += 1
+            if position.seq % checkpoint_every == 0 and position.seq > last_checkpoint_seq:
+                due.append(position)
+
+        end, problem = chain.walk(_links_after(start.event_id, chunk_size), start=start, on_good=on_good)
+        result.checked, result.end = counted[0], end
+        if problem is None:
+            problem = chain.check_head(end, head_event_id=head_values[0], head_seq=head_values[1],
+                                       head_hash=head_values[2])
+        if problem is None:
+            result.checkpoints_written = _write_checkpoints(checkpoints, due, now or timezone.now())
+    result.problem, result.ok = problem, problem is None
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def _links_after(event_id: int, chunk_size: int) -> Iterable[chain.Link]:
+    rows = (ComplaintEvent.objects.filter(id__gt=event_id).order_by("id")
+            .values_list("id", "seq", "complaint_id", "kind", "actor_id", "at", "note", "data", "prev_hash", "hash"))
+    for row in rows.iterator(chunk_size=chunk_size):
+        yield chain.Link(*row)
+
+
+def _check_checkpoints(checkpoints: Sequence[AuditCheckpoint]) -> chain.Problem | None:
+    prev = chain.GENESIS
+    for point in checkpoints:
+        expected = chain.checkpoint_hash(prev_checkpoint_hash=prev, event_id=point.event_id, seq=point.seq,
+                                         event_hash=point.event_hash)
+        if point.prev_hash != prev or point.hash != expected:
+            return chain.Problem(point.event_id, "checkpoint",
+                                 f"checkpoint #{point.seq} (event {point.event_id}) was changed or slipped in: "
+                                 f"run with --full after finding out why")
+        prev = point.hash
+    return None
+
+
+def _checkpoint_start(point: AuditCheckpoint) -> tuple[chain.Position, chain.Problem | None]:
+    """The last checkpoint's event must still be there, unchanged, with the hash the checkpoint recorded."""
+    position = chain.Position(event_id=point.event_id, seq=point.seq, hash=point.event_hash)
+    row = (ComplaintEvent.objects.filter(pk=point.event_id)
+           .values_list("id", "seq", "complaint_id", "kind", "actor_id", "at", "note", "data", "prev_hash", "hash")
+           .first())
+    if row is None:
+        return position, chain.Problem(point.event_id, "deleted",
+                                       f"event {point.event_id} (#{point.seq}), a checkpoint, is missing")
+    link = chain.Link(*row)
+    if (link.seq, link.hash) != (point.seq, point.event_hash) or chain.link_hash(link) != link.hash:
+        return position, chain.Problem(point.event_id, "changed",
+                                       f"event {point.event_id} (#{point.seq}), a checkpoint, was changed")
+    return position, None
+
+
+def _write_checkpoints(existing: Sequence[AuditCheckpoint], due: Sequence[chain.Position], now: datetime) -> int:
+    if not due:
+        return 0
+    prev = existing[-1].hash if existing else chain.GENESIS
+    fresh = []
+    for position in due:
+        digest = chain.checkpoint_hash(prev_checkpoint_hash=prev, event_id=position.event_id, seq=position.seq,
+                                       event_hash=position.hash)
+        fresh.append(AuditCheckpoint(event_id=position.event_id, seq=position.seq, event_hash=position.hash,
+                                     prev_hash=prev, hash=digest, made_at=now))
+        prev = digest
+    with transaction.atomic():
+        AuditCheckpoint.objects.bulk_create(fresh, ignore_conflicts=True)  # a concurrent run wrote the same
+    return len(fresh)
