@@ -11,6 +11,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from tousu.complaints.choices import EventKind
 from tousu.complaints.models import EVENT_COLUMNS, AuditCheckpoint, AuditHead, ComplaintEvent
 from tousu.core import chain
 from tousu.core.bulk import insert_rows
@@ -71,6 +72,27 @@ def record_many(rows: Iterable[Sequence[Any]]) -> int:
         insert_rows(ComplaintEvent, CHAIN_COLUMNS, linked)
         _move_head(_max_event_id(), seq, last_hash)
     return len(rows)
+
+
+def redact(changed: Sequence[ComplaintEvent]) -> dict[str, str]:
+    """Store the masked note and data of events (retention, R-SEC-3) and return {event id: hash of the
+    masked fields} for the `anonymised` event to carry: the chain keeps each row's original hash, and the
+    verifier accepts the masked row only against the hash that the later, chained event recorded."""
+    ComplaintEvent.objects.bulk_update(changed, ["note", "data"], batch_size=500)
+    return {str(event.pk): chain.event_hash(seq=event.seq, complaint_id=event.complaint_id, kind=event.kind,
+                                            actor_id=event.actor_id, at=event.at, note=event.note,
+                                            data=event.data, prev_hash=event.prev_hash) for event in changed}
+
+
+def _redactions() -> dict[int, str]:
+    """What the anonymised events say was masked (only rows before the event that says so count)."""
+    found: dict[int, str] = {}
+    for event_id, data in (ComplaintEvent.objects.filter(kind=EventKind.ANONYMISED).order_by("id")
+                           .values_list("id", "data")):
+        for masked_id, digest in ((data or {}).get("redacted") or {}).items():
+            if str(masked_id).isdigit() and int(masked_id) < event_id:
+                found[int(masked_id)] = digest
+    return found
 
 
 def _locked_head() -> AuditHead:
@@ -134,7 +156,8 @@ def verify(*, full: bool = False, chunk_size: int = CHUNK_SIZE, checkpoint_every
             if position.seq % checkpoint_every == 0 and position.seq > last_checkpoint_seq:
                 due.append(position)
 
-        end, problem = chain.walk(_links_after(start.event_id, chunk_size), start=start, on_good=on_good)
+        end, problem = chain.walk(_links_after(start.event_id, chunk_size), start=start, on_good=on_good,
+                                  redacted=_redactions())
         result.checked, result.end = counted[0], end
         if problem is None:
             problem = chain.check_head(end, head_event_id=head_values[0], head_seq=head_values[1],
@@ -176,7 +199,8 @@ def _checkpoint_start(point: AuditCheckpoint) -> tuple[chain.Position, chain.Pro
         return position, chain.Problem(point.event_id, "deleted",
                                        f"event {point.event_id} (#{point.seq}), a checkpoint, is missing")
     link = chain.Link(*row)
-    if (link.seq, link.hash) != (point.seq, point.event_hash) or chain.link_hash(link) != link.hash:
+    digest = chain.link_hash(link)
+    if (link.seq, link.hash) != (point.seq, point.event_hash) or digest not in (link.hash, _redactions().get(link.id)):
         return position, chain.Problem(point.event_id, "changed",
                                        f"event {point.event_id} (#{point.seq}), a checkpoint, was changed")
     return position, None

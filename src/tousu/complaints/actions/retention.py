@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tousu.assessments.policies import active_policy
 from tousu.complaints.choices import EventKind, Status
+from tousu.complaints.events import redact
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.core.masking import mask_text, mask_value
 
@@ -65,8 +66,8 @@ def _anonymise(complaint: Complaint, now: datetime) -> int:
         if (note, data) != (event.note, event.data):
             event.note, event.data = note, data
             changed.append(event)
-    ComplaintEvent.objects.bulk_update(changed, ["note", "data"], batch_size=500)
+    redacted = redact(changed)  # the audit chain (R-SEC-4) then accepts the masked rows
     ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.ANONYMISED, at=now,
                                   data={"cleared": cleared, "text_masked": text_masked,
-                                        "events_masked": len(changed)})
+                                        "events_masked": len(changed), "redacted": redacted})
     return len(changed)
