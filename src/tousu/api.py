@@ -14,6 +14,7 @@ from tousu.assessments.api import router as risk_router
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.api import router as complaints_router
 from tousu.complaints.validation import IntakeError, describe
+from tousu.reports.api import router as reports_router
 from tousu.workflow.api import router as workflow_router
 
 
@@ -45,6 +46,7 @@ api = NinjaAPI(
 api.add_router("/", complaints_router)
 api.add_router("/", risk_router)
 api.add_router("/", workflow_router)
+api.add_router("/", reports_router)
 
 
 def _errors(request: HttpRequest, status: int, errors: list[dict[str, str]]):

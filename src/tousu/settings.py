@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tousu.assessments",
     "tousu.workflow",
     "tousu.notify",
+    "tousu.reports",
 ]
 
 MIDDLEWARE = [

@@ -18,4 +18,5 @@ urlpatterns = [
     path("survey/<str:token>/", survey, name="survey"),
     path("", include("tousu.workflow.urls")),
     path("", include("tousu.assessments.urls")),
+    path("", include("tousu.reports.urls")),
 ]
