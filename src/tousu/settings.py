@@ -4,6 +4,7 @@ The embedded default (SQLite in WAL mode beside the code, SQLite-backed Huey que
 DATABASE_URL selects PostgreSQL, REDIS_URL selects a Redis-backed queue for many consumers.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "ninja",
+    "axes",
     "tousu.core",
     "tousu.accounts",
     "tousu.complaints",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a login refused during a lockout into the login page with the unlock time.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tousu.urls"
@@ -118,6 +122,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login lockout (django-axes, counted in the database so every worker sees the same count): after
+# TOUSU_LOGIN_FAILURE_LIMIT failed logins for one username (from any address), or from one address (for any
+# usernames), logins are locked for TOUSU_LOGIN_LOCK_MINUTES after the last failure; a right password
+# during the lock is refused too. A successful login clears its username's and address's failures, so
+# colleagues behind one office address are not locked out by each other's typos.
+# The API's tokens do not go through this (see accounts.models.ApiToken.authenticate).
+TOUSU_LOGIN_FAILURE_LIMIT = env_int("TOUSU_LOGIN_FAILURE_LIMIT", 5)
+TOUSU_LOGIN_LOCK_MINUTES = env_int("TOUSU_LOGIN_LOCK_MINUTES", 15)
+if TOUSU_LOGIN_FAILURE_LIMIT < 1:
+    raise SettingError(f"TOUSU_LOGIN_FAILURE_LIMIT={TOUSU_LOGIN_FAILURE_LIMIT}: at least 1")
+if TOUSU_LOGIN_LOCK_MINUTES < 1:
+    raise SettingError(f"TOUSU_LOGIN_LOCK_MINUTES={TOUSU_LOGIN_LOCK_MINUTES}: at least 1")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = TOUSU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=TOUSU_LOGIN_LOCK_MINUTES)
+# Either: guessing one person's password from many addresses, or many people's from one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The lock lifts at the time the page gives, however often someone tries meanwhile.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "tousu.accounts.lockout.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "tousu.core.throttle.client_address"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -149,7 +176,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # A model written by `tousu train type --out` here is used beside the rules (R-RA-8).
 TOUSU_MODEL_DIR = env_path("TOUSU_MODEL_DIR", DATA_DIR / "model")
+# Uploads larger than these are refused before anything is stored (their content is checked too:
+# tousu.complaints.uploads).
 TOUSU_MAX_ATTACHMENT_BYTES = env_int("TOUSU_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
+TOUSU_MAX_IMPORT_BYTES = env_int("TOUSU_MAX_IMPORT_BYTES", 100 * 1024 * 1024)
+for _name, _value in (("TOUSU_MAX_ATTACHMENT_BYTES", TOUSU_MAX_ATTACHMENT_BYTES),
+                      ("TOUSU_MAX_IMPORT_BYTES", TOUSU_MAX_IMPORT_BYTES)):
+    if _value < 1:
+        raise SettingError(f"{_name}={_value}: a size in bytes, at least 1")
 
 # Public pages: at most this many submissions / look-ups per client address per window.
 TOUSU_PUBLIC_SUBMIT_LIMIT = env_int("TOUSU_PUBLIC_SUBMIT_LIMIT", 5)
