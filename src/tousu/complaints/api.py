@@ -115,7 +115,7 @@ def patch_complaint(request: HttpRequest, tracking_number: str, payload: Body[di
              response={201: AttachmentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def upload_attachment(request: HttpRequest, tracking_number: str, file: File[UploadedFile]):
     complaint = access_complaint(request.auth, tracking_number, write=True)
-    return Status(201, add_attachment(complaint, file, by=request.auth, now=timezone.now()))
+    return Status(201, add_attachment(complaint, file, by=request.auth, now=timezone.now(), field="file"))
 
 
 @router.post("/imports", response={202: ImportJobOut, 403: ErrorOut, 422: ErrorOut}, tags=["imports"])

@@ -3,6 +3,7 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from tousu.complaints.choices import Channel, CustomerLevel, Demand
+from tousu.complaints.uploads import Refused, check_attachment, check_import_file
 from tousu.complaints.validation import IntakeData, IntakeError, validate_intake
 
 
@@ -17,8 +18,19 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data]
-        return [super().clean(data, initial)] if data else []
+            files = [super(MultipleFileField, self).clean(item, initial) for item in data]
+        else:
+            files = [super().clean(data, initial)] if data else []
+        # Every file is checked before any is stored: one refused file leaves nothing behind.
+        reasons = []
+        for upload in files:
+            try:
+                check_attachment(upload)
+            except Refused as refused:
+                reasons.append(refused.error.reason)
+        if reasons:
+            raise forms.ValidationError(reasons, code="refused_upload")
+        return files
 
 
 RENDERED_SALT = "tousu.public-form-rendered"
@@ -148,3 +160,11 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=_("file (.csv or .xlsx)"))
     channel = forms.ChoiceField(label=_("channel for rows that name none"),
                                 choices=[("", "—"), *Channel.choices], required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_import_file(upload)
+        except Refused as refused:
+            raise forms.ValidationError(refused.error.reason, code="refused_upload") from None
+        return upload

@@ -1,23 +1,22 @@
 import hashlib
 from datetime import datetime
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Attachment, Complaint, ComplaintEvent
-from tousu.complaints.validation import FieldError, IntakeError
+from tousu.complaints.uploads import check_attachment
 
 
-def add_attachment(complaint: Complaint, upload: UploadedFile, *, by: User | None, now: datetime) -> Attachment:
-    """Store a file with its SHA-256 and record it in the complaint's history."""
-    if upload.size is not None and upload.size > settings.TOUSU_MAX_ATTACHMENT_BYTES:
-        raise IntakeError([FieldError("attachments", _("%(name)s is larger than %(max)d MB") % {
-            "name": upload.name, "max": settings.TOUSU_MAX_ATTACHMENT_BYTES // (1024 * 1024)})])
+def add_attachment(complaint: Complaint, upload: UploadedFile, *, by: User | None, now: datetime,
+                   field: str = "attachments") -> Attachment:
+    """Store a file with its SHA-256 and record it in the complaint's history. A file too large, of a type
+    not taken or whose content is not what its name says is refused (IntakeError naming `field`) before
+    anything is written."""
+    checked = check_attachment(upload, field=field)  # raises Refused, an IntakeError
     digest = hashlib.sha256()
     content = bytearray()
     for chunk in upload.chunks():
@@ -28,7 +27,8 @@ def add_attachment(complaint: Complaint, upload: UploadedFile, *, by: User | Non
         attachment = Attachment(
             complaint=complaint,
             original_name=(upload.name or "attachment")[:255],
-            content_type=(getattr(upload, "content_type", "") or "")[:100],
+            # What the content was checked to be, not what the sender's browser claimed.
+            content_type=checked.content_type,
             size=len(content),
             sha256=sha256,
             uploaded_by=by,

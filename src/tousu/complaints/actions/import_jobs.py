@@ -8,7 +8,6 @@ the next attempt goes on after the last committed batch, so no row is stored or 
 
 import logging
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -22,9 +21,9 @@ from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import Channel
-from tousu.complaints.importers.readers import SUPPORTED
 from tousu.complaints.importers.run import ImportReport, RowError, import_file
 from tousu.complaints.models import ImportJob
+from tousu.complaints.uploads import Refused, check_import_file
 from tousu.complaints.validation import FieldError, IntakeError
 
 log = logging.getLogger(__name__)
@@ -46,9 +45,10 @@ def start_import(upload: UploadedFile, *, by: User, channel: str, now: datetime)
     if not by.can(Capability.IMPORT):
         raise AccessDenied("this role may not import files")
     errors = []
-    if Path(upload.name or "").suffix.lower() not in SUPPORTED:
-        errors.append(FieldError("file", _("%(name)s: only .csv and .xlsx files can be imported")
-                                 % {"name": upload.name}))
+    try:
+        check_import_file(upload, field="file")  # size, type and content, before anything is stored
+    except Refused as refused:
+        errors.append(refused.error)
     if channel and channel not in Channel.values:
         errors.append(FieldError("channel", _("unknown %(field)s %(value)r; use one of: %(allowed)s")
                                  % {"field": _("channel"), "value": channel, "allowed": ", ".join(Channel.values)}))

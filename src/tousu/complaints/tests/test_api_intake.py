@@ -121,10 +121,10 @@ def test_attachments_upload_through_the_api_with_their_hash(client):
     complaint = make_complaint(by=agent)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("photo.jpg", b"\xff\xd8 fake jpeg", content_type="image/jpeg")
+    upload = SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0 fake jpeg", content_type="image/jpeg")
     response = client.post(f"/api/complaints/{complaint.tracking_number}/attachments", {"file": upload},
                            headers=bearer(agent))
     assert response.status_code == 201
     import hashlib
 
-    assert response.json()["sha256"] == hashlib.sha256(b"\xff\xd8 fake jpeg").hexdigest()
+    assert response.json()["sha256"] == hashlib.sha256(b"\xff\xd8\xff\xe0 fake jpeg").hexdigest()

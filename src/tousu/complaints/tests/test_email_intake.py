@@ -37,7 +37,7 @@ def mailbox():
 
 
 def test_a_new_mail_becomes_a_complaint_through_intake(mailbox):
-    mailbox.deliver(mail("热水壶漏电", "用了三天就漏电，手被电了一下，要求退款", attachment=b"\xff\xd8jpeg"))
+    mailbox.deliver(mail("热水壶漏电", "用了三天就漏电，手被电了一下，要求退款", attachment=b"\xff\xd8\xffjpeg"))
     report = fetch(mailbox.settings, now=NOW)
     [number] = report.created
     complaint = Complaint.objects.get(tracking_number=number)

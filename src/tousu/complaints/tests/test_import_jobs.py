@@ -103,7 +103,14 @@ def test_a_worker_that_was_taken_over_stops_without_counting_twice(monkeypatch):
 
 
 def test_an_unreadable_workbook_ends_the_job_with_the_reason():
-    upload = SimpleUploadedFile("export.xlsx", b"not a zip", content_type="application/octet-stream")
+    # Looks like a workbook at upload (a zip holding xl/workbook.xml) but openpyxl cannot read it.
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", b"not a workbook")
+    upload = SimpleUploadedFile("export.xlsx", buffer.getvalue(), content_type="application/octet-stream")
     job = start_import(upload, by=make_user(Role.SPECIALIST), channel="", now=timezone.now())
     done = run_import(job.pk)
     assert done.state == "done" and done.created == 0 and done.error_count == 1

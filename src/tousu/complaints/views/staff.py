@@ -265,8 +265,12 @@ def attachment_add(request: HttpRequest, tracking_number: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Attachment stored."))
-    else:
+    elif not request.FILES:
         messages.error(request, _("attachments: choose at least one file"))
+    else:  # refused before any was stored (tousu.complaints.uploads): say which file and why
+        for reason in form.errors["attachments"]:
+            messages.error(request, _("%(field)s: %(reason)s") % {"field": form.fields["attachments"].label,
+                                                                   "reason": reason})
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
 
 

@@ -136,7 +136,7 @@ def test_a_root_cause_has_a_category_a_why_chain_and_evidence(people):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     complaint = _investigating(people)
-    photo = add_attachment(complaint, SimpleUploadedFile("p.jpg", b"jpeg"), by=people["agent"], now=NOW)
+    photo = add_attachment(complaint, SimpleUploadedFile("p.jpg", b"\xff\xd8\xffjpeg"), by=people["agent"], now=NOW)
     cause = record_root_cause(complaint, by=people["specialist"], category="包装运输",
                               whys=["包裹破损", "纸箱强度不足", "供应商换料未通知"], now=NOW,
                               responsible_department=people["department"], responsible_person=people["agent"],
