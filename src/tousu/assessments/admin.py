@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tousu.assessments.models import Incident, ModelActivation, PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import activate_policy
+from tousu.core.admin import ReadOnly
 from tousu.risk import PolicyError, load_policy_text
 
 
@@ -17,6 +18,9 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the assessments made under a version name it
 
     def save_model(self, request, obj, form, change):
         obj.created_by = request.user
@@ -49,41 +53,25 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         self.message_user(request, _("Policy activated; new assessments use it."))
 
 
+# Assessments, overrides and incidents are the record of what Tousu decided and who changed it: shown here,
+# never added, edited or deleted (issue 13: audit rows cannot be deleted from the admin).
 @admin.register(RiskAssessment)
-class RiskAssessmentAdmin(admin.ModelAdmin):
+class RiskAssessmentAdmin(ReadOnly):
     list_display = ["complaint", "risk_level", "emergency", "complaint_type", "policy_version", "trigger", "assessed_at"]
     list_filter = ["risk_level", "emergency", "trigger"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(RiskOverride)
-class RiskOverrideAdmin(admin.ModelAdmin):
+class RiskOverrideAdmin(ReadOnly):
     list_display = ["complaint", "level", "by", "at"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnly):
     """Mass-incident warnings are opened by the detector and closed from the emergencies page."""
 
     list_display = ["opened_at", "key", "value", "state", "count_at_open", "expected", "closed_at"]
     list_filter = ["state", "key"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 

@@ -51,6 +51,9 @@ class ComplaintAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # no complaint is lost; personal data goes by `tousu purge`, which keeps the record
+
 
 @admin.register(ChannelDuty)
 class ChannelDutyAdmin(admin.ModelAdmin):
