@@ -9,8 +9,7 @@ deployment. Shorter words fall back to LIKE on the same columns."""
 import re
 
 from django.db import connection
-from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from tousu.complaints.models import Complaint
 from tousu.complaints.tracking import normalise as normalise_tracking
@@ -50,7 +49,7 @@ def search(complaints: QuerySet[Complaint], query: str) -> QuerySet[Complaint]:
         if "@" in word:
             condition |= Q(email__iexact=word)
         if connection.vendor == "sqlite" and len(word) >= 3:
-            condition |= Q(id__in=_fts_ids(word))
+            condition |= Q(FtsMatch(F("id"), word))
         else:
             for column in SEARCHED:
                 condition |= Q(**{f"{column}__icontains": word})
@@ -58,6 +57,20 @@ def search(complaints: QuerySet[Complaint], query: str) -> QuerySet[Complaint]:
     return complaints
 
 
-def _fts_ids(word: str) -> RawSQL:
-    """The ids whose searched columns hold the word, from the FTS5 trigram index (SQLite)."""
-    return RawSQL("SELECT rowid FROM complaint_search WHERE complaint_search MATCH %s", (_fts_quote(word),))
+class FtsMatch(Func):
+    """`+id IN (SELECT rowid FROM complaint_search WHERE … MATCH word)`: the ids whose searched columns hold
+    the word, from the FTS5 trigram index (SQLite). The unary plus keeps SQLite from driving the query by
+    the search's rowids: with a common word (信用卡 is in a fifth of the texts) it otherwise looked up every
+    match by its id before the other filters (51 ms against 7 ms at 200,000 complaints, the month, level
+    and status narrowing first and the matches read once into a list)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column, word: str):
+        super().__init__(column)
+        self.word = word
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (f"+{column} IN (SELECT rowid FROM complaint_search WHERE complaint_search MATCH %s)",
+                [*params, _fts_quote(self.word)])
