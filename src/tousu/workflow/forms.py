@@ -17,6 +17,42 @@ class ReasonForm(forms.Form):
                              required=False)
 
 
+class PauseForm(forms.Form):
+    reason = forms.CharField(label=_("what the customer is asked for"), max_length=2000)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("note"), max_length=2000, required=False)
+
+
+class ExtendForm(forms.Form):
+    reason = forms.CharField(label=_("reason for the extension"), max_length=2000)
+
+
+class ExcludeTimeForm(forms.Form):
+    reason = forms.CharField(label=_("what is appraised, tested or assessed"), max_length=2000)
+
+
+class ExpectedDateForm(forms.Form):
+    expected = forms.DateField(label=_("expected completion date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FollowUpForm(forms.Form):
+    note = forms.CharField(label=_("what the customer said"), widget=forms.Textarea(attrs={"rows": 2}),
+                           max_length=2000)
+
+
+class MediationEndForm(forms.Form):
+    agreed = forms.TypedChoiceField(label=_("outcome"), coerce=lambda value: value == "1", widget=forms.RadioSelect,
+                                    choices=[("1", _("agreement reached")), ("0", _("ended without agreement"))])
+    note = forms.CharField(label=_("note"), max_length=2000, required=False)
+
+
+class TimeBarForm(forms.Form):
+    harm_known_on = forms.DateField(label=_("the customer knew of the harm on"),
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class TransferForm(forms.Form):
     to_user = forms.ModelChoiceField(label=_("to"), queryset=User.objects.none(), required=False)
     to_department = forms.ModelChoiceField(label=_("department"), queryset=Department.objects.all(), required=False)

@@ -20,28 +20,47 @@ from tousu.complaints.choices import ENDED
 from tousu.complaints.validation import IntakeError
 from tousu.core import display
 from tousu.core.throttle import client_address, hit
-from tousu.workflow.actions import approvals, deadlines, emergency
+from tousu.timeline.rules import Stage
+from tousu.workflow.actions import approvals, clocks, deadlines, emergency
 from tousu.workflow.actions.root_cause import record_root_cause
 from tousu.workflow.actions.survey import answer_survey, survey_link
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.actions.transitions import perform
+from tousu.workflow.clock_card import clock_card
 from tousu.workflow.forms import (
     ActivateForm,
     DecisionForm,
+    ExcludeTimeForm,
+    ExpectedDateForm,
+    ExtendForm,
+    FollowUpForm,
+    MediationEndForm,
+    NoteForm,
+    PauseForm,
     ReasonForm,
     ReportForm,
     RootCauseForm,
     SolutionForm,
     SurveyForm,
+    TimeBarForm,
     TransferForm,
 )
 from tousu.workflow.machine import PAUSABLE, available_actions
-from tousu.workflow.models import EmergencyPlan, RootCause, Solution, Survey, root_cause_of
+from tousu.workflow.models import (
+    EmergencyPlan,
+    PauseKind,
+    RootCause,
+    Solution,
+    Survey,
+    TimeBarCheck,
+    root_cause_of,
+)
 
 
 def handling_context(complaint, user, now) -> dict:
     """What the complaint page shows and offers about handling, for this user."""
     _version, policy = active_policy()
+    limits, _calendar = deadlines.rules()
     may_handle = user.can(Capability.HANDLE)
     solutions = list(complaint.solutions.select_related("owner", "proposed_by").prefetch_related("steps__decided_by"))
     decidable = {}
@@ -50,22 +69,44 @@ def handling_context(complaint, user, now) -> dict:
         if step is not None and approvals.may_decide_step(user, solution, step):
             decidable[solution.pk] = step
     cause = root_cause_of(complaint)
-    clocks = list(complaint.deadlines.order_by("started_at", "id"))
-    deadlines.annotate_clocks(clocks, complaint, user, now)
+    stage_clocks = list(complaint.deadlines.order_by("started_at", "id"))
+    deadlines.annotate_clocks(stage_clocks, complaint, user, now)
+    card = clock_card(stage_clocks, now=now, limits=limits)
+    running = {c.stage: c for c in card.current if c.met_at is None}
+    stopped = complaint.clock_pauses.filter(ended_at__isnull=True).first()
     survey = complaint.surveys.first()
+    working = may_handle and complaint.status not in ENDED
+    bar = limits.time_bar
     return {
         "actions": available_actions(complaint.status, user.role) if may_handle else [],
-        "clocks": clocks, "now": now,
-        "may_pause": may_handle and complaint.status in PAUSABLE and complaint.waiting_since is None,
+        "clocks": card.current, "earlier_clocks": card.earlier, "calendars": card.calendars, "now": now,
+        "may_pause": may_handle and complaint.status in PAUSABLE and stopped is None
+        and complaint.waiting_since is None,
         "may_resume": may_handle and complaint.waiting_since is not None,
+        "may_exclude": may_handle and complaint.status in PAUSABLE and stopped is None
+        and complaint.waiting_since is None and "appraisal" in limits.excluded_time,
+        "may_end_exclusion": may_handle and stopped is not None and stopped.kind == PauseKind.APPRAISAL,
+        "excluded_since": stopped.started_at if stopped is not None and stopped.kind == PauseKind.APPRAISAL else None,
+        "may_expect": working,
+        "may_follow_up": may_handle and any(stage in running for stage in (Stage.FIRST_FOLLOW_UP, Stage.SECOND_FOLLOW_UP)),
+        "may_end_mediation": may_handle and Stage.MEDIATION in running
+        and running[Stage.MEDIATION].paused_at is None,
+        "may_tell_mediation": may_handle and Stage.MEDIATION_NOTICE in running,
+        "may_time_bar": may_handle and bar is not None and bar.applies_to(complaint.channel),
+        "time_bar_check": TimeBarCheck.objects.filter(complaint=complaint).first(),
+        "time_bar_source": bar.source if bar is not None else "",
         "may_transfer": user.can(Capability.TRANSFER) and complaint.status not in ENDED,
         "may_propose": may_handle and complaint.status == "investigating",
         "solutions": solutions, "decidable": decidable,
         "root_cause": cause, "may_record_cause": may_handle,
         "survey": survey, "survey_link": survey_link(survey) if survey else "",
         "plans": complaint.emergency_plans.all(),
-        "reason_form": ReasonForm(), "transfer_form": TransferForm(), "solution_form": SolutionForm(),
-        "decision_form": DecisionForm(),
+        "reason_form": ReasonForm(), "reopen_form": ReasonForm(), "transfer_form": TransferForm(),
+        "solution_form": SolutionForm(), "decision_form": DecisionForm(), "pause_form": PauseForm(),
+        "resume_form": NoteForm(), "extend_form": ExtendForm(), "extend_stage": "",
+        "exclude_form": ExcludeTimeForm(), "end_exclusion_form": NoteForm(), "expected_form": ExpectedDateForm(),
+        "follow_up_form": FollowUpForm(), "mediation_end_form": MediationEndForm(),
+        "mediation_notice_form": NoteForm(), "time_bar_form": TimeBarForm(),
         "cause_form": RootCauseForm(categories=policy.workflow.cause_categories,
                                     attachments=complaint.attachments.all(),
                                     initial=_cause_initial(cause)),
@@ -102,14 +143,14 @@ def _report(request: HttpRequest, work: Callable[[], object], done: str) -> None
 
 
 def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, done: str,
-                  form=None, key: str = "") -> HttpResponse:
+                  form=None, key: str = "", extra: dict | None = None) -> HttpResponse:
     """The complaint page's forms: fetch the complaint, check the form, run `work(complaint, now)`. A form
     that fails comes back on the complaint page, open, with what was typed and each error beside its field."""
     complaint = access_complaint(request.user, tracking_number)
     if not request.user.can(Capability.HANDLE) and not request.user.can(Capability.APPROVE):
         raise PermissionDenied(_("your role may not do this"))
     if form is not None and not form.is_valid():
-        return _again(request, complaint, form, key)
+        return _again(request, complaint, form, key, extra)
     try:
         work(complaint, timezone.now())
     except AccessDenied:
@@ -121,18 +162,18 @@ def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, do
             return redirect("complaints:detail", tracking_number=complaint.tracking_number)
         for error in exc.errors:
             form.add_error(error.field if error.field in form.fields else None, error.reason)
-        return _again(request, complaint, form, key)
+        return _again(request, complaint, form, key, extra)
     messages.success(request, done)
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
 
 
-def _again(request: HttpRequest, complaint, form, key: str) -> HttpResponse:
+def _again(request: HttpRequest, complaint, form, key: str, extra: dict | None = None) -> HttpResponse:
     if not key:
         _form_errors(request, form)
         return redirect("complaints:detail", tracking_number=complaint.tracking_number)
     from tousu.complaints.views.staff import complaint_page
 
-    return complaint_page(request, complaint, forms={key: form}, status=422)
+    return complaint_page(request, complaint, forms={key: form, **(extra or {})}, status=422)
 
 
 def _form_errors(request: HttpRequest, form) -> None:
@@ -143,36 +184,115 @@ def _form_errors(request: HttpRequest, form) -> None:
 @login_required
 @require_POST
 def act(request: HttpRequest, tracking_number: str, action: str) -> HttpResponse:
-    reason = request.POST.get("reason", "")
+    form = ReasonForm(request.POST)
+    form.is_valid()
     return _on_complaint(request, tracking_number,
-                         lambda c, now: perform(c, action, by=request.user, now=now, reason=reason),
-                         str(ACTION_DONE.get(action, _("Done."))))
+                         lambda c, now: perform(c, action, by=request.user, now=now,
+                                                reason=form.cleaned_data.get("reason", "")),
+                         str(ACTION_DONE.get(action, _("Done."))), form=form,
+                         key="reopen_form" if action == "reopen" else "")
 
 
 @login_required
 @require_POST
 def pause(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    reason = request.POST.get("reason", "")
+    form = PauseForm(request.POST)
     return _on_complaint(request, tracking_number,
-                         lambda c, now: deadlines.pause(c, by=request.user, reason=reason, now=now),
-                         _("The clocks stand still until the customer answers."))
+                         lambda c, now: deadlines.pause(c, by=request.user, reason=form.cleaned_data["reason"], now=now),
+                         _("The clocks stand still until the customer answers."), form=form, key="pause_form")
 
 
 @login_required
 @require_POST
 def resume(request: HttpRequest, tracking_number: str) -> HttpResponse:
-    note = request.POST.get("reason", "")
+    form = NoteForm(request.POST)
     return _on_complaint(request, tracking_number,
-                         lambda c, now: deadlines.resume(c, by=request.user, now=now, note=note), _("Clocks running again."))
+                         lambda c, now: deadlines.resume(c, by=request.user, now=now, note=form.cleaned_data["note"]),
+                         _("Clocks running again."), form=form, key="resume_form")
 
 
 @login_required
 @require_POST
 def extend(request: HttpRequest, tracking_number: str, stage: str) -> HttpResponse:
-    reason = request.POST.get("reason", "")
+    form = ExtendForm(request.POST)
     return _on_complaint(request, tracking_number,
-                         lambda c, now: deadlines.extend(c, stage, by=request.user, reason=reason, now=now),
-                         _("Deadline extended."))
+                         lambda c, now: deadlines.extend(c, stage, by=request.user, reason=form.cleaned_data["reason"],
+                                                         now=now),
+                         _("Deadline extended."), form=form, key="extend_form", extra={"extend_stage": stage})
+
+
+@login_required
+@require_POST
+def exclude_time(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    """Appraisal, testing or assessment begins: the clocks stop and the time is not counted."""
+    form = ExcludeTimeForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: deadlines.exclude_time(c, by=request.user, reason=form.cleaned_data["reason"],
+                                                               now=now),
+                         _("The clocks stand still while the appraisal runs; the customer was told."),
+                         form=form, key="exclude_form")
+
+
+@login_required
+@require_POST
+def end_exclusion(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = NoteForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: deadlines.end_exclusion(c, by=request.user, now=now,
+                                                                note=form.cleaned_data["note"]),
+                         _("Appraisal done: the clocks run again and its time is not counted."),
+                         form=form, key="end_exclusion_form")
+
+
+@login_required
+@require_POST
+def expected_date(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = ExpectedDateForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: clocks.notify_expected_date(c, by=request.user,
+                                                                    expected=form.cleaned_data["expected"], now=now),
+                         _("The customer was told the expected completion date."), form=form, key="expected_form")
+
+
+@login_required
+@require_POST
+def follow_up(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = FollowUpForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: clocks.record_follow_up(c, by=request.user, note=form.cleaned_data["note"],
+                                                                now=now),
+                         _("Follow-up recorded."), form=form, key="follow_up_form")
+
+
+@login_required
+@require_POST
+def mediation_end(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = MediationEndForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: clocks.end_mediation(c, by=request.user, agreed=form.cleaned_data["agreed"],
+                                                             note=form.cleaned_data["note"], now=now),
+                         _("Mediation ended."), form=form, key="mediation_end_form")
+
+
+@login_required
+@require_POST
+def mediation_notice(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = NoteForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: clocks.tell_parties_mediation_ended(c, by=request.user,
+                                                                            note=form.cleaned_data["note"], now=now),
+                         _("Both parties were told that mediation ended."), form=form, key="mediation_notice_form")
+
+
+@login_required
+@require_POST
+def time_bar(request: HttpRequest, tracking_number: str) -> HttpResponse:
+    form = TimeBarForm(request.POST)
+    return _on_complaint(request, tracking_number,
+                         lambda c, now: clocks.check_time_bar(c, by=request.user,
+                                                              harm_known_on=form.cleaned_data["harm_known_on"],
+                                                              now=now),
+                         _("Time bar checked."), form=form, key="time_bar_form")
 
 
 @login_required
