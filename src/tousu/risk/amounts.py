@@ -1,8 +1,10 @@
-"""Amounts of money read from complaint text (normalised first, see normalise.py).
+"""Amounts of money and interest rates read from complaint text (normalised first, see normalise.py).
 
 Arabic figures with 万/千 (5万, 1.2万元, 12,000元), Chinese numerals (五万元, 三千五百块), masked digits read as
 "at least" (1***元 → ¥1,000, 2****元 → ¥20,000), and instalment totals (每月还款1918.9 … 54期 → ¥103,620.6).
-Each amount keeps where it stands in the text and how it was read, so the reason can show it.
+Rates: a percentage right after a rate word (年化37.82%, 年利率高达百分之35.99, 利息百分之三十六), a monthly or
+daily rate made yearly (月利率2% → 24 %). Each keeps where it stands in the text and how it was read, so the
+reason can show it.
 """
 
 import re
@@ -81,4 +83,50 @@ def amounts_in(text: str) -> list[Amount]:
         counts = [n for n in counts if 2 <= n <= 360]
         if counts:
             found.append(Amount(per * max(counts), match.start(), end, "instalments"))
+    return found
+
+
+# A percentage (37.82%, 百分之35.99, 百分之三十六) that a rate word (利率, 年化, 利息, 费率 …) stands shortly before.
+_PERCENT = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%|百分之\s*(\d{1,3}(?:\.\d+)?)|百分之([零一二两三四五六七八九十百点]{1,8})")
+_RATE_WORD = re.compile(r"(月|日)?(?:利率|年化|利息|费率|息费|综合成本|年利|年华)")
+_EXCEEDS = ("超过", "超出", "高于", "超")
+# "不超过24%", "不得高于": the figure is a limit someone states, not the rate charged.
+_LIMIT = re.compile(r"(?:不|没|未|不得|不能|不可)(?:有)?(?:超过|超出|高于|超)")
+_RATE_REACH = 12
+_PER_YEAR = {"月": 12, "日": 365}
+
+
+@dataclass(frozen=True)
+class Rate:
+    percent: Decimal  # a year's rate in percent
+    start: int
+    end: int
+    exceeds: bool  # said as more than the figure ("超过百分之24")
+
+
+def rates_in(text: str) -> list[Rate]:
+    found: list[Rate] = []
+    for match in _PERCENT.finditer(text):
+        before = text[max(0, match.start() - _RATE_REACH):match.start()]
+        # The rate word must be in the same clause as the figure.
+        clause = re.split(r"[，。！？；,!?;\n]", before)[-1]
+        words = list(_RATE_WORD.finditer(clause))
+        if not words:
+            continue
+        figure = match.group(1) or match.group(2)
+        if figure:
+            value = _decimal(figure)
+        else:
+            try:
+                value = Decimal(str(cn2an.cn2an(match.group(3), "smart")))
+            except (ValueError, KeyError, IndexError):
+                continue
+        if value is None:
+            continue
+        value *= _PER_YEAR.get(words[-1].group(1) or "", 1)
+        between = clause[words[-1].end():]
+        if _LIMIT.search(between):
+            continue
+        found.append(Rate(value, match.start() - len(clause) + words[0].start(), match.end(),
+                          any(word in between for word in _EXCEEDS)))
     return found

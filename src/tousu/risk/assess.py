@@ -3,7 +3,7 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from tousu.risk.amounts import amounts_in
+from tousu.risk.amounts import amounts_in, rates_in
 from tousu.risk.matcher import Hit, PhraseMatcher, Target
 from tousu.risk.model import Assessment, DefectGrade, Evidence, Facts, History, Level, Priority, higher
 from tousu.risk.normalise import normalise
@@ -84,6 +84,12 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
                     continue
                 rule_hits[target.ref[1]].append(Hit(word, start, target))
             elif kind == "near":
+                # A negatable rule's partner is negated as well: "卡号没有写错" is no wrong card number.
+                if rules[target.ref[0]][1].negatable:
+                    if negated is None:
+                        negated = matcher.is_negated(text, start)
+                    if negated:
+                        continue
                 near[target.ref[0]].append(Hit(word, start, target))
             elif kind == "unless":
                 unless[target.ref[0]].append(Hit(word, start, target))
@@ -129,6 +135,7 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
             fire(factor, level, Evidence(factor, f"{factor}.channel", f"channel {facts.channel}", code=facts.channel))
 
     _money(facts, text, policy, fire)
+    _rate_above_cap(text, policy, fire)
     _customer_value(facts, policy, fire)
     _history(history, policy, fire)
     defect_grade, problem_key = _manufacturing(facts, history, policy, defects, fire)
@@ -207,7 +214,9 @@ def _money(facts: Facts, text: str, policy: Policy, fire) -> None:
         # or a bill's total is not (it still shows a concrete money matter: medium).
         for found in amounts_in(text):
             clause = _clause_around(text, found.start)
-            is_loss = any(word in clause for word in policy.money.loss_words)
+            # What instalments add up to is what the customer is made to pay: labellers read a total of
+            # ¥10,000 or more as a major loss far more often than a bare principal.
+            is_loss = found.how in policy.money.totals_as_loss or any(word in clause for word in policy.money.loss_words)
             value = found.value
             candidates.append((value if is_loss else min(value, policy.money.high_amount - 1),
                                found.how, found.start, found.end))
@@ -223,6 +232,21 @@ def _money(facts: Facts, text: str, policy: Policy, fire) -> None:
     matches = ((text[position:end], position),) if position is not None else ()
     fire("money", level, Evidence("money", rule, f"¥{amount} ({source}); high from ¥{policy.money.high_amount}",
                                   matches, float(amount), limit=float(policy.money.high_amount), code=source))
+
+
+def _rate_above_cap(text: str, policy: Policy, fire) -> None:
+    """Interest above the legal cap, said as a figure: illegal lending (rubric)."""
+    cap = policy.money.legal_rate_cap
+    if cap is None:
+        return
+    above = [r for r in rates_in(text) if r.percent > cap or r.exceeds and r.percent >= cap]
+    if not above:
+        return
+    top = max(above, key=lambda r: r.percent)
+    fire("illegal", Level.HIGH, Evidence("illegal", "illegal.rate_above_cap",
+                                         f"a yearly rate of {top.percent}% above the legal cap of {cap}%",
+                                         ((text[top.start:top.end], top.start),), float(top.percent),
+                                         limit=float(cap)))
 
 
 def _clause_around(text: str, position: int, reach: int = 30) -> str:

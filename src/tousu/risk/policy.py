@@ -77,6 +77,11 @@ class MoneyPolicy(_Strict):
     # Words near an amount in the text that make it a loss rather than a loan, bill or price.
     loss_words: list[str] = ["损失", "扣了", "扣走", "被扣", "划走", "转走", "盗刷", "被骗", "骗走", "亏损", "亏了", "赔偿",
                              "全部扣", "刷走", "不翼而飞", "少了", "丢失"]
+    # Ways of reading an amount (amounts.py: figure, chinese, masked, instalments) that count as a loss
+    # without a loss word: an instalment total is what the customer is made to pay.
+    totals_as_loss: list[Literal["figure", "chinese", "masked", "instalments"]] = []
+    # A yearly interest rate above this (percent) read in the text is illegal lending; null: not read.
+    legal_rate_cap: Decimal | None = Field(None, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _ordered(self) -> "MoneyPolicy":

@@ -117,8 +117,7 @@ def test_a_veiled_threat_to_the_family_is_a_safety_emergency():
 
 def test_self_harm_statements_and_despair_are_emergencies_recall_first():
     assert "safety.self_harm" in rules("再这样催下去我真的不想活了") and run("再这样催下去我真的不想活了").emergency
-    despair = run("银行是要逼死人吗")
-    # Labellers disagree on rhetorical despair; missing a real one is the worst error, so it is raised.
+    despair = run("催收天天打电话，把我逼得走投无路")
     assert despair.emergency and "emotion.despair" in {r.rule for r in despair.reasons}
 
 
