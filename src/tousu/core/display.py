@@ -50,6 +50,8 @@ STAGES = {"acknowledge": gettext_lazy("acknowledgement"), "first_response": gett
           "investigation": gettext_lazy("investigation"), "solution": gettext_lazy("solution"),
           "approval": gettext_lazy("approval"), "customer_feedback": gettext_lazy("feedback to the customer"),
           "follow_up": gettext_lazy("follow-up")}
+TEAM_ROLES = {"leader": gettext_lazy("Leader"), "on_site": gettext_lazy("On-site handling"),
+              "logistics": gettext_lazy("Logistics support"), "records": gettext_lazy("Records and analysis")}
 INCIDENT_KEYS = {"product": gettext_lazy("same product"), "lot": gettext_lazy("same lot"),
                  "region": gettext_lazy("same region"), "cluster": gettext_lazy("similar texts"),
                  "complaint_type": gettext_lazy("same type")}
@@ -194,6 +196,29 @@ def reasons_summary(level: str, reasons: list[Mapping[str, Any]]) -> str:
     """"高风险：提到 “12315”（第 34 字）；金额 ¥12,000 ≥ ¥10,000" — the level and its reasons in one line."""
     sentences = [reason_text(r) for r in reasons]
     return _("%(level)s risk: %(reasons)s") % {"level": level_label(level), "reasons": _("; ").join(sentences)}
+
+
+def emergency_log_text(entry) -> str:
+    """A line of an emergency plan's timeline (`EmergencyLog`) in the reader's language: what the system
+    recorded from its event code and facts, a person's own words as they wrote them."""
+    data = entry.data or {}
+    event = entry.event
+    if event == "proposed":
+        return (_("Proposed by the mass-incident warning") if data.get("by") == "incident"
+                else _("Proposed by the risk assessment: the complaint reads as an emergency"))
+    if event == "activated":
+        return _("Plan activated")
+    if event == "declined":
+        return _("Plan declined: %(reason)s") % {"reason": entry.text} if entry.text else _("Plan declined")
+    if event == "closed":
+        return _("Plan closed with its review")
+    if event == "joined":
+        names = [_("%(name)s (%(role)s)") % {"name": name, "role": TEAM_ROLES[role]} if role in TEAM_ROLES else name
+                 for name, role in data.get("members", [])]
+        return _("Joined the team: %(names)s") % {"names": _("、").join(names)}
+    if event == "linked":
+        return _("Complaint %(number)s linked") % {"number": data.get("tracking_number", "")}
+    return entry.text
 
 
 # ---- history ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tousu.accounts.roles import Capability
 from tousu.complaints.access import access_complaint, visible_complaints
 from tousu.complaints.schemas import ErrorOut
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.core import display
 from tousu.timeline import WorkCalendar
 from tousu.workflow.actions import approvals, clocks, deadlines, emergency
 from tousu.workflow.actions.deadlines import clock_source
@@ -365,8 +366,9 @@ def _plan(plan: EmergencyPlan) -> dict:
         "closing_review": plan.closing_review,
         "complaints": [c.tracking_number for c in plan.complaints.all()],
         "members": [{"user": m.user.username, "role": m.team_role} for m in plan.members.select_related("user")],
-        "log": [{"kind": e.kind, "text": e.text, "by": _name(e.by), "at": e.at}
-                for e in plan.log.select_related("by")],
+        # `text` in the reader's language; `event` and `data` are the stored code and its facts.
+        "log": [{"kind": e.kind, "event": e.event, "data": e.data, "text": display.emergency_log_text(e),
+                 "by": _name(e.by), "at": e.at} for e in plan.log.select_related("by")],
     }
 
 

@@ -126,6 +126,21 @@ class ReportForm(forms.Form):
     text = forms.CharField(label=_("text"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
+class DeclineForm(forms.Form):
+    reason = forms.CharField(label=_("why no emergency plan is needed"), widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=2000)
+
+
+class LinkForm(forms.Form):
+    tracking_number = forms.CharField(label=_("tracking number"), max_length=20,
+                                      widget=forms.TextInput(attrs={"placeholder": "TS2611-XXXXX"}))
+
+
+class ReviewForm(forms.Form):
+    closing_review = forms.CharField(label=_("closing review"), widget=forms.Textarea(attrs={"rows": 3}),
+                                     max_length=5000)
+
+
 class SurveyForm(forms.Form):
     score = forms.TypedChoiceField(label=_("How satisfied are you?"), coerce=int, widget=forms.RadioSelect,
                                    choices=[(5, _("5 — very satisfied")), (4, "4"), (3, "3"), (2, "2"),

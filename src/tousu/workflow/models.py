@@ -340,14 +340,28 @@ class EmergencyMember(models.Model):
 
 
 class EmergencyLog(models.Model):
+    """A line of a plan's timeline. What the system records is stored as an event code with its facts and
+    rendered in the reader's language (core.display.emergency_log_text); `text` holds only what a person
+    wrote (a progress report, an action taken, the reason for declining)."""
+
     class Kind(models.TextChoices):
         ACTION = "action", _("Action")
         PROGRESS = "progress", _("Progress report")
         STATE = "state", _("State change")
 
+    class Event(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")  # data: {"by": "assessment" | "incident"}
+        ACTIVATED = "activated", _("activated")
+        DECLINED = "declined", _("declined")  # text: the leader's reason
+        CLOSED = "closed", _("closed")
+        JOINED = "joined", _("joined the team")  # data: {"members": [[name, team_role], …]}
+        LINKED = "linked", _("complaint linked")  # data: {"tracking_number": …}
+
     plan = models.ForeignKey(EmergencyPlan, on_delete=models.CASCADE, related_name="log")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    text = models.TextField()
+    event = models.CharField(max_length=10, choices=Event.choices, blank=True)  # blank: a person's own words
+    data = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
 

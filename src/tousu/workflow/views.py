@@ -30,15 +30,18 @@ from tousu.workflow.clock_card import clock_card
 from tousu.workflow.forms import (
     ActivateForm,
     DecisionForm,
+    DeclineForm,
     ExcludeTimeForm,
     ExpectedDateForm,
     ExtendForm,
     FollowUpForm,
+    LinkForm,
     MediationEndForm,
     NoteForm,
     PauseForm,
     ReasonForm,
     ReportForm,
+    ReviewForm,
     RootCauseForm,
     SolutionForm,
     SurveyForm,
@@ -413,36 +416,58 @@ def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
 @login_required
 def emergency_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(_plans_for(request.user), pk=plan_id)
+    return _plan_page(request, plan)
+
+
+def _plan_page(request: HttpRequest, plan: EmergencyPlan, forms: dict | None = None, status: int = 200) -> HttpResponse:
+    """The plan's page; `forms` replaces blank forms with bound ones that failed, shown with their input and
+    the message beside the field."""
     lead = request.user.can(Capability.LEAD_EMERGENCY)
     member = plan.members.filter(user=request.user).exists()
-    return render(request, "workflow/emergency_detail.html", {
+    context = {
         "plan": plan, "lead": lead, "may_report": (lead or member) and plan.state == "active",
         "members": plan.members.select_related("user"), "log": plan.log.select_related("by"),
-        "complaints": plan.complaints.all(), "activate_form": ActivateForm(), "report_form": ReportForm(),
-        "reason_form": ReasonForm(), "now": timezone.now()})
+        "complaints": plan.complaints.all(), "incidents": plan.incidents.all(),
+        "activate_form": ActivateForm(), "add_members_form": ActivateForm(), "decline_form": DeclineForm(),
+        "report_form": ReportForm(), "link_form": LinkForm(), "close_form": ReviewForm(), "now": timezone.now()}
+    context.update(forms or {})
+    return render(request, "workflow/emergency_detail.html", context, status=status)
+
+
+_PLAN_FORMS = {"activate": ActivateForm, "add_members": ActivateForm, "decline": DeclineForm, "report": ReportForm,
+               "link": LinkForm, "close": ReviewForm}
 
 
 @login_required
 @require_POST
 def emergency_act(request: HttpRequest, plan_id: int, step: str) -> HttpResponse:
     plan = get_object_or_404(_plans_for(request.user), pk=plan_id)
-    now, by, post = timezone.now(), request.user, request.POST
-    steps = {
-        "activate": lambda: emergency.activate(plan, by=by, now=now, team=form.team()),
-        "decline": lambda: emergency.decline(plan, by=by, reason=post.get("reason", ""), now=now),
-        "report": lambda: emergency.report(plan, by=by, kind=post.get("kind", ""), text=post.get("text", ""), now=now),
-        "link": lambda: emergency.link(plan, access_complaint(by, post.get("tracking_number", "")), by=by, now=now),
-        "close": lambda: emergency.close_plan(plan, by=by, review=post.get("reason", ""), now=now),
-        "add_members": lambda: emergency.add_members(plan, by=by, now=now, team=form.team()),
-    }
-    if step not in steps:
+    if step not in _PLAN_FORMS:
         raise Http404("no such step")
-    form = ActivateForm(post)
-    if step in ("activate", "add_members") and not form.is_valid():
-        _form_errors(request, form)
-    else:
-        _report(request, steps[step], str(EMERGENCY_DONE[step]))
-    return redirect("workflow:emergency_detail", plan_id=plan.pk)
+    form = _PLAN_FORMS[step](request.POST)
+    if form.is_valid():
+        now, by, data = timezone.now(), request.user, form.cleaned_data
+        steps = {
+            "activate": lambda: emergency.activate(plan, by=by, now=now, team=form.team()),
+            "decline": lambda: emergency.decline(plan, by=by, reason=data["reason"], now=now),
+            "report": lambda: emergency.report(plan, by=by, kind=data["kind"], text=data["text"], now=now),
+            "link": lambda: emergency.link(plan, access_complaint(by, data["tracking_number"]), by=by, now=now),
+            "close": lambda: emergency.close_plan(plan, by=by, review=data["closing_review"], now=now),
+            "add_members": lambda: emergency.add_members(plan, by=by, now=now, team=form.team()),
+        }
+        try:
+            steps[step]()
+        except AccessDenied:
+            raise PermissionDenied(_("your role may not do this")) from None
+        except Http404:
+            form.add_error("tracking_number", _("no complaint with this tracking number that you may see"))
+        except IntakeError as exc:
+            for error in exc.errors:
+                form.add_error(error.field if error.field in form.fields else None, error.reason)
+        else:
+            messages.success(request, str(EMERGENCY_DONE[step]))
+            return redirect("workflow:emergency_detail", plan_id=plan.pk)
+    return _plan_page(request, plan, forms={f"{step}_form": form}, status=422)
 
 
 # ---- public survey ------------------------------------------------------------------------------

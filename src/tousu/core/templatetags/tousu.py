@@ -15,6 +15,7 @@ register.filter("role", display.role_label)
 register.filter("stage", display.stage_label)
 register.filter("reason", display.reason_text)
 register.filter("money", display.money)
+register.filter("log_text", display.emergency_log_text)
 
 
 @register.filter

@@ -52,9 +52,9 @@ def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> li
     pairs = list(zip(plans, complaints, strict=True))
     insert_rows(EmergencyPlan.complaints.through, ("emergencyplan", "complaint"),
                 [(plan.pk, c.pk) for plan, c in pairs])
-    text = _("proposed by the risk assessment: %(reasons)s") % {"reasons": "emergency"}
-    insert_rows(EmergencyLog, ("plan", "kind", "text", "by", "at"),
-                [(plan.pk, EmergencyLog.Kind.STATE, text, None, now) for plan in plans])
+    insert_rows(EmergencyLog, ("plan", "kind", "event", "data", "text", "by", "at"),
+                [(plan.pk, EmergencyLog.Kind.STATE, EmergencyLog.Event.PROPOSED, {"by": "assessment"}, "", None, now)
+                 for plan in plans])
     record_many(
         [(c.pk, EventKind.EMERGENCY, None, now, "", {"plan": plan.pk, "state": State.PROPOSED})
                  for plan, c in pairs])
@@ -70,8 +70,9 @@ def propose_shared_plan(complaints: Sequence[Complaint], *, title: str, reason: 
     """One proposed plan for many complaints (a mass incident), instead of a plan each: one log line, one
     message to the leaders, an event on each complaint."""
     plan = EmergencyPlan.objects.create(title=title[:200], proposed_at=now, golden_due_at=now + GOLDEN_PERIOD)
-    EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, at=now,
-                                text=_("proposed by the mass-incident warning: %(reason)s") % {"reason": reason})
+    # The incident that proposes it keeps the facts (linked by Incident.emergency_plan); the log keeps a code.
+    EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, at=now, event=EmergencyLog.Event.PROPOSED,
+                                data={"by": "incident"})
     attach_to_plan(plan, complaints, now=now)
     enqueue(key=f"emergency:{plan.pk}", kind="emergency", now=now, recipients=leaders(),
             complaint=complaints[0] if complaints else None,
@@ -95,13 +96,15 @@ def _lead(by: User) -> None:
         raise AccessDenied("only the emergency-team leader may do this")
 
 
-def _state_change(plan: EmergencyPlan, *, to: str, by: User, now: datetime, text: str, **values) -> None:
+def _state_change(plan: EmergencyPlan, *, to: str, by: User, now: datetime, event: str, text: str = "",
+                  **values) -> None:
+    """`text` is the leader's own words (a reason for declining); what happened is the event code."""
     if not EmergencyPlan.objects.filter(pk=plan.pk, state=plan.state).update(state=to, **values):
         raise IntakeError([FieldError("state", _("the plan was changed meanwhile; reload it"))])
     plan.state = to
     for name, value in values.items():
         setattr(plan, name, value)
-    EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, by=by, at=now, text=text)
+    EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, by=by, at=now, event=event, text=text)
     for complaint in plan.complaints.all():
         ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, actor=by, at=now, note=text,
                                       data={"plan": plan.pk, "state": to})
@@ -116,7 +119,8 @@ def activate(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[tup
         # R-WF-7: a plan is carried out by a team (on-site handling, logistics, records), not by its leader alone.
         raise IntakeError([FieldError("team", _("name at least one team member besides the leader"))])
     with transaction.atomic():
-        _state_change(plan, to=State.ACTIVE, by=by, now=now, text=_("activated"), activated_at=now, activated_by=by)
+        _state_change(plan, to=State.ACTIVE, by=by, now=now, event=EmergencyLog.Event.ACTIVATED, activated_at=now,
+                      activated_by=by)
         members = [(by, EmergencyMember.TeamRole.LEADER), *team]
         EmergencyMember.objects.bulk_create([EmergencyMember(plan=plan, user=u, team_role=r) for u, r in members],
                                             ignore_conflicts=True)
@@ -146,7 +150,8 @@ def add_members(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[
         added = EmergencyMember.objects.bulk_create(
             [EmergencyMember(plan=plan, user=u, team_role=r) for u, r in team], ignore_conflicts=True)
         EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.ACTION, by=by, at=now,
-                                    text=_("joined the team: %(names)s") % {"names": "、".join(str(u) for u, _r in team)})
+                                    event=EmergencyLog.Event.JOINED,
+                                    data={"members": [[str(u), role] for u, role in team]})
         enqueue(key=f"emergency-join:{plan.pk}:{now.timestamp()}", kind="emergency", now=now,
                 recipients=[u for u, _r in team], complaint=plan.complaints.first(),
                 subject=_("Emergency plan activated: %(title)s") % {"title": plan.title},
@@ -161,7 +166,8 @@ def decline(plan: EmergencyPlan, *, by: User, reason: str, now: datetime) -> Eme
     if not reason.strip():
         raise IntakeError([FieldError("reason", _("say why no emergency plan is needed"))])
     with transaction.atomic():
-        _state_change(plan, to=State.DECLINED, by=by, now=now, text=reason.strip(), closed_at=now)
+        _state_change(plan, to=State.DECLINED, by=by, now=now, event=EmergencyLog.Event.DECLINED, text=reason.strip(),
+                      closed_at=now)
     return plan
 
 
@@ -186,7 +192,8 @@ def link(plan: EmergencyPlan, complaint: Complaint, *, by: User, now: datetime) 
     with transaction.atomic():
         plan.complaints.add(complaint)
         EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.ACTION, by=by, at=now,
-                                    text=_("linked %(number)s") % {"number": complaint.tracking_number})
+                                    event=EmergencyLog.Event.LINKED,
+                                    data={"tracking_number": complaint.tracking_number})
         ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, actor=by, at=now,
                                       data={"plan": plan.pk, "state": plan.state, "linked": True})
 
@@ -198,6 +205,6 @@ def close_plan(plan: EmergencyPlan, *, by: User, review: str, now: datetime) -> 
     if not review.strip():
         raise IntakeError([FieldError("closing_review", _("write the closing review"))])
     with transaction.atomic():
-        _state_change(plan, to=State.CLOSED, by=by, now=now, text=_("closed"), closed_at=now,
+        _state_change(plan, to=State.CLOSED, by=by, now=now, event=EmergencyLog.Event.CLOSED, closed_at=now,
                       closing_review=review.strip())
     return plan
