@@ -11,6 +11,7 @@ from tousu.assessments.models import ModelActivation, RiskAssessment
 from tousu.assessments.policies import store_policy
 from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint
+from tousu.risk import load_policy
 from tousu.risk.tests.test_learning import _examples
 from tousu.testing import bearer, make_department, make_user
 
@@ -48,7 +49,8 @@ def test_a_policy_that_lets_the_model_raise_raises_with_the_models_reason(client
     assessment = RiskAssessment.objects.get(complaint__tracking_number=body["tracking_number"])
     assert assessment.risk_level == "high" and "model" in assessment.factors
     reason = next(r for r in assessment.reasons if r["rule"] == "model.high_risk")
-    assert reason["value"] >= 0.8 and reason["matches"]  # the probability and the strongest n-grams
+    # The probability against the policy's threshold, and the strongest n-grams.
+    assert reason["value"] >= reason["limit"] == load_policy("default").model.raise_from and reason["matches"]
 
 
 def test_a_model_that_is_not_activated_is_not_used(client, trained):

@@ -25,10 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--texts", help="the dataset a row-keyed label file labels (its `row` column)")
         parser.add_argument("--split", default="all", help="with a row-keyed label file: frozen, tune or all "
                                                           "(the sides recorded in split.json beside it)")
+        parser.add_argument("--cv", type=int, help="for `risk`: K-fold cross-validation of the high-risk model on these "
+                                                    "rows (never the frozen split): the rules with the model raising "
+                                                    "from each threshold, and the best one")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, what: str, csv: str, policy: str, model: str | None, json: bool,
-               texts: str | None, split: str, baseline: str | None = None, **options):
+               texts: str | None, split: str, baseline: str | None = None, cv: int | None = None, **options):
         path = Path(csv)
         if not path.is_file():
             raise CommandError(f"csv: {path} does not exist")
@@ -43,14 +46,18 @@ class Command(BaseCommand):
             except (TrainingError, FileNotFoundError) as exc:
                 raise CommandError(str(exc)) from None
         else:
+            if cv is not None and split == "frozen":
+                raise CommandError("--cv trains models on the rows it is given; the frozen split is only measured, "
+                                   "give --split tune")
             metrics = self._risk(path, policy, texts=Path(texts) if texts else None, split=split,
-                                 model=Path(model) if model else None)
+                                 model=Path(model) if model else None, cv=cv)
         if json:
             self.stdout.write(_dumps(metrics))
             return
         self._table(metrics)
 
-    def _risk(self, path: Path, policy_name: str, *, texts: Path | None, split: str, model: Path | None) -> dict:
+    def _risk(self, path: Path, policy_name: str, *, texts: Path | None, split: str, model: Path | None,
+              cv: int | None = None) -> dict:
         try:
             policy = load_policy(policy_name)
             rows = read_labelled(path, texts=texts, split=split)
@@ -72,6 +79,14 @@ class Command(BaseCommand):
         if has_emergency:
             metrics["emergency_false_alarms"] = sum(a.emergency and not g for a, g in zip(results, gold_emergency,
                                                                                               strict=True))
+        if cv is not None:
+            from tousu.risk.learning import TrainingError, cross_validate_raise
+
+            try:
+                metrics["cv"] = cross_validate_raise([r.text for r in rows], gold,
+                                                     [a.risk_level.value == "high" for a in results], folds=cv)
+            except TrainingError as exc:
+                raise CommandError(str(exc)) from None
         if model is not None:
             try:
                 text_model = load_model(model)
@@ -120,6 +135,17 @@ class Command(BaseCommand):
         self.stdout.write("confusion (rows: labelled, columns: assessed): " + _dumps(metrics["confusion"]))
         self.stdout.write(f"emergency recall: {metrics['emergency_recall']} (of {metrics.get('emergency_support')})"
                           f"   false alarms: {metrics.get('emergency_false_alarms')}   n: {metrics['n']}")
+        if "cv" in metrics:
+            cv = metrics["cv"]
+            self.stdout.write(f"{cv['folds']}-fold cross-validation ({cv['repeats']} shuffles) of the high-risk model on "
+                              f"these {cv['rows']} rows; "
+                              f"high risk, precision / recall / F1: rules {cv['rules']['precision']:.3f} / "
+                              f"{cv['rules']['recall']:.3f} / {cv['rules']['f1']:.3f}")
+            for step in cv["curve"]:
+                self.stdout.write(f"  model raises from {step['raise_from']:.2f}: rules and model {step['precision']:.3f} / "
+                                  f"{step['recall']:.3f} / {step['f1']:.3f}; model alone {step['model_alone']['precision']:.3f}"
+                                  f" / {step['model_alone']['recall']:.3f}")
+            self.stdout.write(f"best F1: raise from {cv['best_raise_from']}")
         if "model" in metrics:
             both = metrics["model"]["rules_and_model"]["levels"]["high"]
             alone = metrics["model"]["model_alone"]
