@@ -59,9 +59,9 @@ def single_intakes(records: list[tuple], count: int) -> list[float]:
     customers and about lots already in the table, so every history lookup has rows to find."""
     from django.utils import timezone
 
-    from tousu.complaints.actions.intake import record_complaint
     from tousu.complaints.choices import Source
     from tousu.complaints.validation import validate_intake
+    from tousu.intake.pipeline import record_complaint
 
     rng = random.Random(7)
     seconds = []

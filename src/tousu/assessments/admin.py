@@ -49,7 +49,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one version."), messages.ERROR)
             return
-        activate_policy(queryset.get())
+        activate_policy(queryset.get(), by=request.user)
         self.message_user(request, _("Policy activated; new assessments use it."))
 
 

@@ -8,15 +8,15 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from tousu.accounts.roles import Capability
-from tousu.assessments.actions import override_risk
 from tousu.assessments.actions.cases import mark_reference_case
-from tousu.assessments.actions.incidents import close_incident
 from tousu.assessments.cases import similar_cases
 from tousu.assessments.models import Incident
 from tousu.assessments.trends import rising_trends
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
 from tousu.complaints.schemas import ErrorOut
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.intake.consequences import override_risk
+from tousu.intake.incidents import close_incident
 
 router = Router(tags=["risk"])
 

@@ -80,7 +80,7 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
         product__in={p for p, _t in problems}, problem_key__in={t for _p, t in problems},
         received_at__gte=month, received_at__lte=now), "product", "problem_key") if problems else {}
     totals = lot_totals(lots)
-    incidents, clusters = _open_incident_attributes()
+    incidents, clusters = open_incident_attributes()
     linked = set(Incident.complaints.through.objects.filter(
         incident__state=Incident.State.OPEN, complaint_id__in=[c.pk for c in complaints])
         .values_list("complaint_id", flat=True))
@@ -114,7 +114,7 @@ def lot_totals(lots: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
             .values("lot").annotate(delivered=Sum("quantity_delivered"), defective=Sum("quantity_defective"))}
 
 
-def _open_incident_attributes() -> tuple[set[tuple[str, str]], set[str]]:
+def open_incident_attributes() -> tuple[set[tuple[str, str]], set[str]]:
     """The (key, value) attributes of the open incidents, and the names of their text clusters."""
     attributes = set(IncidentAttribute.objects.filter(incident__state=Incident.State.OPEN).values_list("key", "value"))
     attributes |= set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))  # its name

@@ -3,8 +3,10 @@
 import yaml
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tousu.assessments.models import PolicyVersion
+from tousu.complaints import events
 from tousu.risk import Policy, PolicyError, load_policy_text
 from tousu.risk.policy import load_data, parse_policy
 
@@ -25,15 +27,20 @@ def store_policy(name_or_path: str, *, activate: bool = False, by=None) -> Polic
             version = PolicyVersion.objects.create(name=policy.name, version=policy.version, content=content,
                                                    created_by=by)
         if activate:
-            activate_policy(version)
+            activate_policy(version, by=by)
     return version
 
 
-def activate_policy(version: PolicyVersion) -> None:
+def activate_policy(version: PolicyVersion, *, by=None) -> None:
+    """Put a stored version in force, recorded in the audit trail (who, when, which, instead of which)."""
     load_policy_text(version.content, source=str(version))  # refuses a version that no longer validates
     with transaction.atomic():
-        PolicyVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
-        PolicyVersion.objects.filter(pk=version.pk).update(is_active=True)
+        previous = PolicyVersion.objects.filter(is_active=True).exclude(pk=version.pk).first()
+        if previous is not None:
+            PolicyVersion.objects.filter(pk=previous.pk).update(is_active=False)
+        if PolicyVersion.objects.filter(pk=version.pk, is_active=False).update(is_active=True):
+            events.policy_activated(by=by, at=timezone.now(), policy=version.name, version=version.version,
+                                    previous=f"{previous.name} {previous.version}" if previous else None)
     version.is_active = True
 
 

@@ -2,7 +2,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from tousu.assessments.actions.incidents import detect
+from tousu.intake.incidents import detect
 
 
 @db_periodic_task(crontab(minute="*/5"))

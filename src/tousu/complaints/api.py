@@ -13,9 +13,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints, with_next_due
 from tousu.complaints.actions.attachments import add_attachment
-from tousu.complaints.actions.facts import change_facts
 from tousu.complaints.actions.import_jobs import start_import
-from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Source
 from tousu.complaints.models import ImportJob
@@ -29,6 +27,8 @@ from tousu.complaints.schemas import (
 )
 from tousu.complaints.validation import FieldError, IntakeData, IntakeError
 from tousu.core.masking import looks_like_personal_search
+from tousu.intake.corrections import change_facts
+from tousu.intake.pipeline import record_complaint
 
 router = Router(tags=["complaints"])
 

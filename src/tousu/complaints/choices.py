@@ -73,6 +73,8 @@ class EventKind(models.TextChoices):
     SURVEY_ANSWERED = "survey_answered", _("Satisfaction survey answered")
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Full record with personal data viewed")
     ANONYMISED = "anonymised", _("Personal data anonymised (retention)")
+    INCIDENT = "incident", _("Mass incident")
+    POLICY_ACTIVATED = "policy_activated", _("Risk policy put in force")
 
 
 class Source(models.TextChoices):

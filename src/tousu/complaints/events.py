@@ -1,6 +1,10 @@
 """The one way history events are written: appended to the audit chain (R-SEC-4) in the caller's
 transaction, one (`record`) or many (`record_many`, the bulk row form of EVENT_COLUMNS), and the walk
-that verifies the chain (`verify`, behind `tousu verify-audit`)."""
+that verifies the chain (`verify`, behind `tousu verify-audit`).
+
+Actions write events through the typed functions below, one per kind of event, each with its bulk row
+form (`<kind>_row`, for `record_many`), so every event of a kind carries the same `data` shape. `data`
+holds codes and values, never sentences: pages render them in the reader's language."""
 
 import time
 from collections.abc import Iterable, Sequence
@@ -72,6 +76,99 @@ def record_many(rows: Iterable[Sequence[Any]]) -> int:
         insert_rows(ComplaintEvent, CHAIN_COLUMNS, linked)
         _move_head(_max_event_id(), seq, last_hash)
     return len(rows)
+
+
+# --- typed events: one function per kind, with its bulk row form -------------------------------------
+
+Row = tuple[int | None, str, int | None, datetime, str, dict]
+
+
+def _actor_id(by: Any) -> int | None:
+    return by if isinstance(by, int) or by is None else by.pk
+
+
+def _row(complaint_id: int | None, kind: str, by: Any, at: datetime, note: str = "", data: dict | None = None) -> Row:
+    return (complaint_id, str(kind), _actor_id(by), at, note or "", data or {})
+
+
+def _write(row: Row) -> ComplaintEvent:
+    complaint_id, kind, actor_id, at, note, data = row
+    return record(complaint_id=complaint_id, kind=kind, actor_id=actor_id, at=at, note=note, data=data)
+
+
+def recorded_row(complaint_id: int, *, by: Any, at: datetime, source: str, channel: str, owner: int | None,
+                 department: int | None, origin: str = "", row: int | None = None) -> Row:
+    """A complaint came in: by whom (None: the public or email), from which source and channel, its first
+    owner and department; for an import, the file (`origin`) and its row."""
+    data: dict[str, Any] = {"source": source, "channel": channel, "owner": owner, "department": department}
+    if origin:
+        data.update(origin=origin, row=row)
+    return _row(complaint_id, EventKind.IMPORTED if origin else EventKind.RECORDED, by, at, data=data)
+
+
+def recorded(complaint_id: int, **fields: Any) -> ComplaintEvent:
+    return _write(recorded_row(complaint_id, **fields))
+
+
+def assessed_row(complaint_id: int, *, by: Any, at: datetime, data: dict) -> Row:
+    """`data`: trigger, policy ("name version"), before / after risk fields, factors."""
+    return _row(complaint_id, EventKind.ASSESSED, by, at, data=data)
+
+
+def assessed(complaint_id: int, **fields: Any) -> ComplaintEvent:
+    return _write(assessed_row(complaint_id, **fields))
+
+
+def risk_overridden(complaint_id: int, *, by: Any, at: datetime, reason: str, before: str, after: str,
+                    assessed_level: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.RISK_OVERRIDDEN, by, at, reason,
+                       {"before": before, "after": after, "assessed_level": assessed_level}))
+
+
+def reopened_by_repeat_row(complaint_id: int, *, at: datetime, reopened: str) -> Row:
+    """The new complaint reopened `reopened` (a tracking number), closed earlier about the same matter."""
+    return _row(complaint_id, EventKind.NOTE, None, at, data={"reopened": reopened})
+
+
+def reopened_by_repeat(complaint_id: int, **fields: Any) -> ComplaintEvent:
+    return _write(reopened_by_repeat_row(complaint_id, **fields))
+
+
+def repeat_linked_rows(first_id: int, repeat_id: int, *, at: datetime, first: str, repeat: str, merged: bool,
+                       new_facts: list[str], source: str) -> list[Row]:
+    """A repeat linked to the first complaint of its handling period, on both complaints' histories."""
+    data = {"first": first, "repeat": repeat, "merged": merged, "new_facts": new_facts, "rule_source": source}
+    return [_row(repeat_id, EventKind.NOTE, None, at, data={**data, "side": "repeat"}),
+            _row(first_id, EventKind.NOTE, None, at, data={**data, "side": "first"})]
+
+
+def emergency_row(complaint_id: int, *, by: Any, at: datetime, plan: int, state: str, note: str = "",
+                  **data: Any) -> Row:
+    """The complaint's emergency plan was proposed, linked, activated, declined or closed (`state`)."""
+    return _row(complaint_id, EventKind.EMERGENCY, by, at, note, {"plan": plan, "state": state, **data})
+
+
+def emergency(complaint_id: int, **fields: Any) -> ComplaintEvent:
+    return _write(emergency_row(complaint_id, **fields))
+
+
+def incident_rows(complaint_ids: Iterable[int], *, by: Any, at: datetime, incident: int, action: str,
+                  note: str = "") -> list[Row]:
+    """A mass incident was opened with, joined by, or closed over these complaints (`action`: opened,
+    linked, closed)."""
+    return [_row(pk, EventKind.INCIDENT, by, at, note, {"incident": incident, "action": action})
+            for pk in complaint_ids]
+
+
+def fields_changed(complaint_id: int, *, by: Any, at: datetime, changes: dict[str, list]) -> ComplaintEvent:
+    """Facts corrected after intake: {field: [before, after]}."""
+    return _write(_row(complaint_id, EventKind.FIELDS_CHANGED, by, at, data={"changes": changes}))
+
+
+def policy_activated(*, by: Any, at: datetime, policy: str, version: str, previous: str | None) -> ComplaintEvent:
+    """A risk policy version was put in force (no complaint: the event belongs to the whole system)."""
+    return _write(_row(None, EventKind.POLICY_ACTIVATED, by, at,
+                       data={"policy": policy, "version": version, "previous": previous}))
 
 
 def redact(changed: Sequence[ComplaintEvent]) -> dict[str, str]:

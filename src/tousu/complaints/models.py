@@ -156,7 +156,9 @@ class ComplaintEvent(models.Model):
 
     # db_index=False: the (complaint, at) index serves lookups by complaint; one index less per event.
     # PROTECT: deleting a complaint must not delete its audit trail.
-    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events", db_index=False)
+    # Empty for the few events of the whole system (a policy put in force).
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="events", db_index=False,
+                                  null=True, blank=True)
     kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,

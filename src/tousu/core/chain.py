@@ -58,7 +58,7 @@ def canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(*, seq: int, complaint_id: int, kind: str, actor_id: int | None, at: datetime, note: str,
+def canonical(*, seq: int, complaint_id: int | None, kind: str, actor_id: int | None, at: datetime, note: str,
               data: Any, prev_hash: str) -> bytes:
     """One JSON array, keys sorted at every depth, no spaces, UTF-8: the same bytes for the same event
     whichever database gave it back. `data` goes through one JSON round trip first so that what the
@@ -79,7 +79,7 @@ def _string_keys(value: Any) -> bool:
     return True
 
 
-def event_hash(*, seq: int, complaint_id: int, kind: str, actor_id: int | None, at: datetime, note: str,
+def event_hash(*, seq: int, complaint_id: int | None, kind: str, actor_id: int | None, at: datetime, note: str,
                data: Any, prev_hash: str) -> str:
     return hashlib.sha256(canonical(seq=seq, complaint_id=complaint_id, kind=kind, actor_id=actor_id, at=at,
                                     note=note, data=data, prev_hash=prev_hash)).hexdigest()

@@ -78,7 +78,8 @@ FIELD_NAMES = {
 # Event data that is bookkeeping, not something a reader needs.
 _HIDDEN_KEYS = {"message_key", "sha256", "plan", "solution", "policy", "trigger", "before", "after", "changes",
                 "origin", "row", "link", "linked", "reopened", "since", "paused_seconds", "direction", "step",
-                "action", "chain", "factors"}
+                "action", "chain", "factors", "incident", "first", "repeat", "merged", "new_facts", "side",
+                "version", "previous", "rule_source"}
 
 
 def level_label(code: str) -> str:
@@ -320,6 +321,23 @@ def event_view(event, people: Mapping[int, str], departments: Mapping[int, str])
                 lines.append(_change(field, before.get(field), after.get(field), people, departments))
     elif kind == EventKind.NOTE and data.get("reopened"):
         lines.append(_("reopened %(number)s, closed earlier about the same matter") % {"number": data["reopened"]})
+    elif kind == EventKind.NOTE and "merged" in data and data.get("first"):
+        if data["merged"]:
+            lines.append(_("repeat %(repeat)s of %(first)s inside its handling period: merged, no clock of its own")
+                         % {"repeat": data.get("repeat", ""), "first": data["first"]})
+        else:
+            lines.append(_("repeat %(repeat)s of %(first)s inside its handling period brought new facts "
+                           "(%(facts)s): its own clocks run") % {
+                "repeat": data.get("repeat", ""), "first": data["first"],
+                "facts": "、".join(_field(f) for f in data.get("new_facts") or [])})
+    elif kind == EventKind.INCIDENT:
+        actions = {"opened": _("opened with this complaint"), "linked": _("joined by this complaint"),
+                   "closed": _("closed")}
+        lines.append(_("incident %(incident)s: %(action)s") % {
+            "incident": data.get("incident", ""), "action": actions.get(data.get("action", ""), data.get("action", ""))})
+    elif kind == EventKind.POLICY_ACTIVATED:
+        lines.append(_("policy %(policy)s %(version)s in force (before: %(previous)s)") % {
+            "policy": data.get("policy", ""), "version": data.get("version", ""), "previous": data.get("previous") or "—"})
     elif kind == EventKind.SOLUTION_PROPOSED and data.get("chain"):
         lines.append(_("approval chain: %(chain)s") % {"chain": " → ".join(role_label(r) for r in data["chain"])})
     elif kind == EventKind.APPROVAL and data.get("step"):

@@ -1,4 +1,6 @@
-"""Correcting or completing a complaint's facts after intake (lot quantities, product, amount …)."""
+"""Correcting or completing a complaint's facts after intake (lot quantities, product, amount …): validated
+by the intake rules, recorded before and after, then the same steps as an arrival — re-assess the
+complaint and the neighbours whose counts crossed a threshold, and apply what changed."""
 
 from datetime import datetime
 from typing import Any
@@ -8,9 +10,11 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.assessments.actions import assess_complaint, reassess_many, reassess_related
-from tousu.complaints.choices import ENDED, EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints import events
+from tousu.complaints.choices import ENDED
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError, validate_intake
+from tousu.intake import consequences
 
 # The original text, channel and time of receipt are the record of what arrived and never change.
 EDITABLE_FIELDS = ("customer_name", "phone", "email", "customer_level", "company", "demand", "product",
@@ -44,15 +48,15 @@ def change_facts(complaint: Complaint, changes: dict[str, Any], *, by: User, now
             setattr(complaint, name, getattr(validated, name))
         complaint.updated_at = now
         complaint.save(update_fields=[*diff, "updated_at"])
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.FIELDS_CHANGED, actor=by, at=now,
-                                      data={"changes": diff})
-        assess_complaint(complaint, now=now, trigger="facts_changed", by=by, only_if_changed=True)
+        events.fields_changed(complaint.pk, by=by, at=now, changes=diff)
+        done = assess_complaint(complaint, now=now, trigger="facts_changed", by=by, only_if_changed=True)
         if "lot" in diff and lot_before:
             # the old lot lost this complaint's quantities: re-assess its open complaints too
-            reassess_many([(other, "lot_changed") for other in
-                           Complaint.objects.filter(lot=lot_before).exclude(status__in=ENDED)], now=now, by=by)
-        reassess_related(complaint, now=now, by=by,
-                         quantities_before=(None, None) if "lot" in diff else quantities_before)
+            done += reassess_many([(other, "lot_changed") for other in
+                                   Complaint.objects.filter(lot=lot_before).exclude(status__in=ENDED)], now=now, by=by)
+        done += reassess_related(complaint, now=now, by=by,
+                                 quantities_before=(None, None) if "lot" in diff else quantities_before)
+        consequences.apply(done.changes, now=now)
     return diff
 
 

@@ -2,7 +2,10 @@
 against its own seasonal baseline (`tousu.risk.incidents`); spikes whose complaints overlap merge into
 one incident, which links the complaints, proposes one emergency plan for all of them, re-assesses them
 (their impact scope is high while it is open) and tells quality and the leaders. Runs as a periodic task
-and as `tousu incidents`."""
+and as `tousu incidents`.
+
+It sits with the intake pipeline, above assessments and workflow, because it does what an arrival does
+to many complaints at once: links them, re-assesses them and applies what changed (clocks, plans)."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -19,10 +22,13 @@ from tousu.accounts.roles import Capability, Role
 from tousu.assessments.history import matching_open_incidents
 from tousu.assessments.models import Incident, IncidentAttribute
 from tousu.assessments.policies import active_policy
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.intake.consequences import reassess
+from tousu.notify.outbox import enqueue
 from tousu.risk.incidents import (
     ATTRIBUTE_KEYS,
     CLUSTER,
@@ -40,22 +46,25 @@ from tousu.risk.incidents import (
     seasonal_share,
     text_clusters,
 )
+from tousu.workflow.actions.emergency import attach_to_plan, propose_shared_plan
+from tousu.workflow.models import EmergencyPlan
 
 # Texts clustered per run at most (the newest of the window): the similarity graph grows with its square.
 CLUSTER_LIMIT = 3000
 Through = Incident.complaints.through
 
 
-def link_to_open_incidents(complaint: Complaint) -> None:
+def link_to_open_incidents(complaint: Complaint) -> list[Incident]:
     """A complaint arriving while an incident it belongs to is open joins it, and its plan."""
-    from tousu.workflow.actions.emergency import attach_to_plan
-    from tousu.workflow.models import EmergencyPlan
-
-    for incident in matching_open_incidents(complaint).select_related("emergency_plan"):
+    linked = list(matching_open_incidents(complaint).select_related("emergency_plan"))
+    for incident in linked:
         incident.complaints.add(complaint)
+        events.record_many(events.incident_rows([complaint.pk], by=None, at=complaint.received_at,
+                                                incident=incident.pk, action="linked"))
         plan = incident.emergency_plan
         if plan is not None and plan.state in (EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE):
             attach_to_plan(plan, [complaint], now=complaint.received_at)
+    return linked
 
 
 def season(rules: IncidentPolicy, now: datetime) -> float:
@@ -159,27 +168,21 @@ def _attribute_rows(incident: Incident, group: SpikeGroup) -> list[IncidentAttri
 
 def _extend(incident: Incident, group: SpikeGroup, *, now: datetime) -> None:
     """Later arrivals (and newly spiking attributes) of a running incident."""
-    from tousu.assessments.actions import reassess_many
-    from tousu.workflow.actions.emergency import attach_to_plan
-    from tousu.workflow.models import EmergencyPlan
-
     with transaction.atomic():
         known = set(incident.complaints.values_list("id", flat=True))
         new = list(Complaint.objects.filter(pk__in=group.members - known))
         incident.complaints.add(*new)
+        events.record_many(events.incident_rows([c.pk for c in new], by=None, at=now, incident=incident.pk,
+                                                action="linked"))
         IncidentAttribute.objects.bulk_create(_attribute_rows(incident, group), ignore_conflicts=True)
         plan = incident.emergency_plan
         open_new = [c for c in new if c.status not in ENDED]
         if plan is not None and plan.state in (EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE):
             attach_to_plan(plan, open_new, now=now)
-        reassess_many([(c, "incident") for c in open_new], now=now)
+        reassess([(c, "incident") for c in open_new], now=now)
 
 
 def _open(group: SpikeGroup, *, now: datetime, rules: IncidentPolicy) -> Incident | None:
-    from tousu.assessments.actions import reassess_many
-    from tousu.notify.outbox import enqueue
-    from tousu.workflow.actions.emergency import propose_shared_plan
-
     primary = group.primary
     members = list(Complaint.objects.filter(pk__in=group.members).order_by("received_at", "id"))
     open_members = [c for c in members if c.status not in ENDED]
@@ -191,6 +194,8 @@ def _open(group: SpikeGroup, *, now: datetime, rules: IncidentPolicy) -> Inciden
                                                p_value=primary.p_value)
             IncidentAttribute.objects.bulk_create(_attribute_rows(incident, group))
             incident.complaints.add(*members)
+            events.record_many(events.incident_rows([c.pk for c in members], by=None, at=now, incident=incident.pk,
+                                                    action="opened"))
             body = _("%(count)s complaints in %(hours)s hours where about %(expected).1f are usual (%(attributes)s). "
                      "Linked: %(numbers)s") % {
                 "count": len(members), "hours": rules.window_hours, "expected": primary.expected,
@@ -201,7 +206,7 @@ def _open(group: SpikeGroup, *, now: datetime, rules: IncidentPolicy) -> Inciden
                     title=_("Mass incident: %(attributes)s") % {"attributes": described})
                 incident.save(update_fields=["emergency_plan"])
             # The plan covers them: the re-assessment's emergency flags propose no plan of their own.
-            reassess_many([(c, "incident") for c in open_members], now=now)
+            reassess([(c, "incident") for c in open_members], now=now)
             recipients = User.objects.filter(role__in=[Role.LEADER, Role.QUALITY], is_active=True)
             enqueue(key=f"incident:{incident.pk}", kind="incident", now=now, recipients=recipients,
                     subject=_("Mass-incident warning: %(count)s complaints about %(value)s in %(hours)s hours")
@@ -223,8 +228,6 @@ def describe(group: SpikeGroup | Sequence[tuple[str, str]]) -> str:
 
 
 def close_incident(incident: Incident, *, by: User, note: str, now: datetime) -> Incident:
-    from tousu.assessments.actions import reassess_many
-
     if not (by.can(Capability.LEAD_EMERGENCY) or by.role == Role.QUALITY):
         raise AccessDenied("only quality or the emergency-team leader closes an incident")
     if incident.state != Incident.State.OPEN:
@@ -236,6 +239,7 @@ def close_incident(incident: Incident, *, by: User, note: str, now: datetime) ->
                 state=Incident.State.CLOSED, closed_at=now, closed_by=by, note=note.strip()):
             raise IntakeError([FieldError("state", _("the incident is already closed"))])
         incident.state, incident.closed_at, incident.closed_by, incident.note = "closed", now, by, note.strip()
-        reassess_many([(c, "incident_closed") for c in incident.complaints.exclude(status__in=ENDED)],
-                      now=now, by=by)
+        events.record_many(events.incident_rows(incident.complaints.values_list("id", flat=True), by=by, at=now,
+                                                incident=incident.pk, action="closed", note=note.strip()))
+        reassess([(c, "incident_closed") for c in incident.complaints.exclude(status__in=ENDED)], now=now, by=by)
     return incident

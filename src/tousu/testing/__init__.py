@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from tousu.accounts.models import ApiToken, Department, User
 from tousu.accounts.roles import Role
-from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Source
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import validate_intake
+from tousu.intake.pipeline import record_complaint
 
 _sequence = count(1)
 

@@ -1,6 +1,11 @@
-"""Assessing and overriding: the only places a complaint's risk fields change (R-RA-6, R-RA-7)."""
+"""Assessing and overriding: the only places a complaint's risk fields change (R-RA-6, R-RA-7).
+
+Each function returns what changed (`Reassessment`: the stored assessments and each complaint's risk
+fields before); it never starts clocks or proposes plans itself. The intake pipeline (`tousu.intake`), a
+layer above, applies those consequences."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,15 +24,10 @@ from tousu.assessments.learning import (
 )
 from tousu.assessments.models import PolicyVersion, RiskAssessment, RiskOverride
 from tousu.assessments.policies import active_policy
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import ENDED, EventKind
-from tousu.complaints.events import record_many
-from tousu.complaints.models import (
-    Complaint,
-    ComplaintEvent,
-    same_customer,
-    same_lot_or_product,
-)
+from tousu.complaints.choices import ENDED
+from tousu.complaints.models import Complaint, same_customer, same_lot_or_product
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
 from tousu.risk import Assessment, Facts, Policy
@@ -44,6 +44,37 @@ ASSESSMENT_COLUMNS = ("complaint", "policy_version", "risk_level", "severity_gra
                       "trigger", "assessed_at")
 _FACT_FIELDS = ("text", "channel", "amount", "customer_level", "product", "lot", "region",
                 "quantity_delivered", "quantity_defective")
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """A complaint whose risk fields were just rewritten, as it is now, with its risk fields before."""
+    complaint: Complaint
+    before: dict
+
+    @property
+    def limits_changed(self) -> bool:
+        """The level or the emergency flag moved: the running time limits follow."""
+        c = self.complaint
+        return (self.before.get("risk_level"), self.before.get("emergency")) != (c.risk_level, c.emergency)
+
+    @property
+    def became_emergency(self) -> bool:
+        c = self.complaint
+        return bool(c.emergency and not self.before.get("emergency") and c.status not in ENDED)
+
+
+@dataclass
+class Reassessment:
+    """What a (re-)assessment stored: the new assessment rows (as written, bulk rows without ids) and the
+    complaints whose risk fields changed."""
+    rows: list[RiskAssessment] = field(default_factory=list)
+    changes: list[LevelChange] = field(default_factory=list)
+
+    def __iadd__(self, other: "Reassessment") -> "Reassessment":
+        self.rows += other.rows
+        self.changes += other.changes
+        return self
 
 
 def facts_of(source) -> Facts:
@@ -85,11 +116,12 @@ def assessment_row(complaint_id: int, version: PolicyVersion, result: Assessment
 
 
 def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: User | None = None,
-                     policy: tuple[PolicyVersion, Policy] | None = None, only_if_changed: bool = False) -> RiskAssessment | None:
+                     policy: tuple[PolicyVersion, Policy] | None = None,
+                     only_if_changed: bool = False) -> Reassessment:
     """Assess with the active policy, store the result with its version, update the complaint.
 
-    With `only_if_changed`, a result equal to the latest stored one stores nothing and returns None, so
-    re-assessing neighbours of a new complaint does not bury each history under identical rows."""
+    With `only_if_changed`, a result equal to the latest stored one stores nothing, so re-assessing
+    neighbours of a new complaint does not bury each history under identical rows."""
     version, rules = policy or active_policy()
     with transaction.atomic():
         # Intake sees the world as it was when the complaint arrived; a later re-assessment sees it now.
@@ -100,16 +132,14 @@ def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: U
         if only_if_changed:
             latest = complaint.assessments.order_by("-assessed_at", "-id").first()
             if latest is not None and _outcome(latest) == _outcome(row):
-                return None
+                return Reassessment()
         row.save()
         latest_override = complaint.risk_overrides.order_by("-at", "-id").first() if trigger != "intake" else None
         values = risk_values(result, latest_override.level if latest_override else None, suggestion)
         before, data = _apply(complaint, values, result, trigger=trigger, version=version)
         Complaint.objects.filter(pk=complaint.pk).update(**values)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.ASSESSED, actor=by, at=now, data=data)
-        if trigger != "intake":
-            _level_changed(complaint, before, now=now)
-    return row
+        events.assessed(complaint.pk, by=by, at=now, data=data)
+    return Reassessment([row], [LevelChange(complaint, before)] if trigger != "intake" else [])
 
 
 def _apply(complaint: Complaint, values: dict, result: Assessment, *, trigger: str,
@@ -120,24 +150,6 @@ def _apply(complaint: Complaint, values: dict, result: Assessment, *, trigger: s
         setattr(complaint, name, value)
     return before, {"trigger": trigger, "policy": f"{version.name} {version.version}", "before": before,
                     "after": values, "factors": list(result.factors)}
-
-
-def _level_changed(complaint: Complaint, before: dict, *, now: datetime) -> None:
-    _levels_changed([(complaint, before)], now=now)
-
-
-def _levels_changed(changes: Sequence[tuple[Complaint, dict]], *, now: datetime) -> None:
-    """A new level or emergency flag changes the running time limits; a new emergency proposes the plan.
-    `changes`: each complaint as it is now, with its risk fields before."""
-    from tousu.workflow.actions.deadlines import recompute_for_levels
-    from tousu.workflow.actions.emergency import propose_missing_emergencies
-
-    recompute_for_levels([c for c, before in changes if (before.get("risk_level"), before.get("emergency"))
-                          != (c.risk_level, c.emergency)], now=now)
-    alarmed = [c for c, before in changes if c.emergency and not before.get("emergency")
-               and c.status not in ENDED]
-    if alarmed:
-        propose_missing_emergencies(alarmed, now=now)
 
 
 def _outcome(row: RiskAssessment) -> tuple:
@@ -192,7 +204,7 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
 
 
 def _reassess_groups(groups: dict[str, Any], *, now: datetime, by: User | None,
-                     policy: tuple[PolicyVersion, Policy]) -> list[RiskAssessment]:
+                     policy: tuple[PolicyVersion, Policy]) -> Reassessment:
     """Each complaint once, under the first group (trigger) that holds it."""
     targets: dict[int, tuple[Complaint, str]] = {}
     for trigger, complaints in groups.items():
@@ -202,13 +214,14 @@ def _reassess_groups(groups: dict[str, Any], *, now: datetime, by: User | None,
 
 
 def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by: User | None = None,
-                  policy: tuple[PolicyVersion, Policy] | None = None) -> list[RiskAssessment]:
+                  policy: tuple[PolicyVersion, Policy] | None = None) -> Reassessment:
     """`assess_complaint(c, trigger=t, only_if_changed=True)` for each (c, t), with the histories, the
     latest assessments and overrides read by a few grouped queries and the changes written in bulk: an
     import that makes a thousand earlier complaints repeats re-assesses them in about a second, not a
-    minute. Returns the assessments stored (those that changed), as written: without their ids."""
+    minute. Returns the assessments stored (those that changed), as written: without their ids, and the
+    complaints whose risk fields changed."""
     if not targets:
-        return []
+        return Reassessment()
     version, rules = policy or active_policy()
     complaints = [c for c, _trigger in targets]
     histories = histories_now([c for c in complaints if c.received_at <= now], rules, now)
@@ -226,27 +239,26 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
         if old is None or _outcome(old) != _outcome(row):
             changed.append((c, row, result, suggestion))
     if not changed:
-        return []
+        return Reassessment()
     with transaction.atomic():
         rows = [row for _c, row, _r, _s in changed]
         insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, ([getattr(row, a) for a in _ASSESSMENT_ATTNAMES] for row in rows))
         overrides = _latest_by_complaint(RiskOverride.objects.only("complaint_id", "level"),
                                          [c.pk for c, *_rest in changed], "-at")
         by_values: dict[tuple, list[int]] = {}
-        events, changes = [], []
+        rows_of_events, changes = [], []
         for c, row, result, suggestion in changed:
             override = overrides.get(c.pk)
             values = risk_values(result, override.level if override else None, suggestion)
             before, data = _apply(c, values, result, trigger=row.trigger, version=version)
             by_values.setdefault(tuple(values.items()), []).append(c.pk)
-            events.append((c.pk, EventKind.ASSESSED, by.pk if by else None, now, "", data))
-            changes.append((c, before))
+            rows_of_events.append(events.assessed_row(c.pk, by=by, at=now, data=data))
+            changes.append(LevelChange(c, before))
         for values, ids in by_values.items():
             for start in range(0, len(ids), 500):
                 Complaint.objects.filter(pk__in=ids[start:start + 500]).update(**dict(values))
-        record_many(events)
-        _levels_changed(changes, now=now)
-    return rows
+        events.record_many(rows_of_events)
+    return Reassessment(rows, changes)
 
 
 def _latest_by_complaint(queryset, ids: Sequence[int], newest_first: str) -> dict[int, Any]:
@@ -261,7 +273,7 @@ def _latest_by_complaint(queryset, ids: Sequence[int], newest_first: str) -> dic
 
 def reassess_related(complaint: Complaint, *, now: datetime, by: User | None = None,
                      policy: tuple[PolicyVersion, Policy] | None = None,
-                     quantities_before: tuple[int | None, int | None] | None = None) -> list[RiskAssessment]:
+                     quantities_before: tuple[int | None, int | None] | None = None) -> Reassessment:
     """Re-assess the open neighbours of a new or changed complaint where a threshold was crossed; store
     only the results that differ."""
     version, rules = policy or active_policy()
@@ -270,7 +282,7 @@ def reassess_related(complaint: Complaint, *, now: datetime, by: User | None = N
 
 
 def reassess_after_batch(*, lots: dict[str, tuple[tuple, tuple]], phones: dict[str, tuple[int, int]],
-                         now: datetime, by: User | None, policy: tuple[PolicyVersion, Policy]) -> list[RiskAssessment]:
+                         now: datetime, by: User | None, policy: tuple[PolicyVersion, Policy]) -> Reassessment:
     """After an import: lots whose defect rate and customers whose repeat count crossed a threshold
     between the start and the end of the batch get their open complaints (stored before the batch or
     early in it) re-assessed."""
@@ -287,7 +299,8 @@ def reassess_after_batch(*, lots: dict[str, tuple[tuple, tuple]], phones: dict[s
     return _reassess_groups(groups, now=now, by=by, policy=policy)
 
 
-def override_risk(complaint: Complaint, *, level: str, reason: str, by: User, now: datetime) -> RiskOverride:
+def override_risk(complaint: Complaint, *, level: str, reason: str, by: User,
+                  now: datetime) -> tuple[RiskOverride, LevelChange]:
     if not by.can(Capability.OVERRIDE_RISK):
         raise AccessDenied("this role may not override a risk level")
     errors = []
@@ -306,8 +319,6 @@ def override_risk(complaint: Complaint, *, level: str, reason: str, by: User, no
         before = complaint.risk_level
         Complaint.objects.filter(pk=complaint.pk).update(risk_level=level)
         complaint.risk_level = level
-        ComplaintEvent.objects.create(
-            complaint=complaint, kind=EventKind.RISK_OVERRIDDEN, actor=by, at=now, note=override.reason,
-            data={"before": before, "after": level, "assessed_level": assessment.risk_level})
-        _level_changed(complaint, {"risk_level": before, "emergency": complaint.emergency}, now=now)
-    return override
+        events.risk_overridden(complaint.pk, by=by, at=now, reason=override.reason, before=before, after=level,
+                               assessed_level=assessment.risk_level)
+    return override, LevelChange(complaint, {"risk_level": before, "emergency": complaint.emergency})

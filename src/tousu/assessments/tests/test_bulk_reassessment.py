@@ -7,12 +7,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
-from tousu.assessments.actions import RISK_FIELDS, _outcome, assess_complaint, override_risk, reassess_many
+from tousu.assessments.actions import RISK_FIELDS, _outcome, assess_complaint
 from tousu.assessments.history import histories_now, history_for
 from tousu.assessments.models import Incident, RiskAssessment
 from tousu.assessments.policies import active_policy, store_policy
 from tousu.complaints.models import Complaint
+from tousu.intake.consequences import apply, override_risk, reassess
 from tousu.testing import make_complaint, make_user
+from tousu.workflow.actions.deadlines import recompute_for_levels
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +73,8 @@ def test_reassessing_many_stores_what_one_by_one_stores(varied):
     leader = make_user(Role.LEADER)
     # Make some stored results stale: others keep theirs, one has an override that must survive.
     RiskAssessment.objects.filter(complaint__in=complaints[::2]).update(risk_level="low", factors=[])
-    Complaint.objects.filter(pk__in=[c.pk for c in complaints[::2]]).update(risk_level="low")  # clocks follow
+    Complaint.objects.filter(pk__in=[c.pk for c in complaints[::2]]).update(risk_level="low")
+    recompute_for_levels(list(Complaint.objects.filter(pk__in=[c.pk for c in complaints[::2]])), now=now)  # clocks follow
     override_risk(complaints[1], level="high", reason="客户已联系媒体", by=leader, now=now)
     later = now + timedelta(hours=1)
     before = _state(complaints)
@@ -79,12 +82,12 @@ def test_reassessing_many_stores_what_one_by_one_stores(varied):
     with transaction.atomic():
         point = transaction.savepoint()
         for c in Complaint.objects.filter(pk__in=[c.pk for c in complaints]).order_by("id"):
-            assess_complaint(c, now=later, trigger="repeat", only_if_changed=True)
+            apply(assess_complaint(c, now=later, trigger="repeat", only_if_changed=True).changes, now=later)
         one_by_one = _state(complaints)
         transaction.savepoint_rollback(point)
 
     fresh = list(Complaint.objects.filter(pk__in=[c.pk for c in complaints]).order_by("id"))
-    stored = reassess_many([(c, "repeat") for c in fresh], now=later)
+    stored = reassess([(c, "repeat") for c in fresh], now=later).rows
     assert _state(complaints) == one_by_one
     renewed = {pk for pk, state in one_by_one.items() if state[3] > before[pk][3]}  # a new assessment stored
     assert {row.complaint_id for row in stored} == renewed and len(renewed) >= 3
@@ -96,7 +99,7 @@ def test_reassessing_many_stores_what_one_by_one_stores(varied):
 def test_nothing_changed_stores_nothing(varied):
     now, complaints = varied
     fresh = list(Complaint.objects.filter(pk__in=[c.pk for c in complaints]).order_by("id"))
-    reassess_many([(c, "repeat") for c in fresh], now=now + timedelta(minutes=1))
+    reassess([(c, "repeat") for c in fresh], now=now + timedelta(minutes=1))
     counts = RiskAssessment.objects.count()
-    assert reassess_many([(c, "repeat") for c in fresh], now=now + timedelta(minutes=2)) == []
+    assert reassess([(c, "repeat") for c in fresh], now=now + timedelta(minutes=2)).rows == []
     assert RiskAssessment.objects.count() == counts

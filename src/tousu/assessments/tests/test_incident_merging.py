@@ -2,8 +2,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tousu.assessments.actions.incidents import detect
 from tousu.assessments.models import Incident
+from tousu.intake.incidents import detect
 from tousu.testing import make_complaint
 from tousu.timeline import SHANGHAI
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tousu.accounts.roles import Role
-from tousu.assessments.actions.incidents import detect
+from tousu.intake.incidents import detect
 from tousu.testing import make_complaint, make_user
 from tousu.timeline import SHANGHAI
 from tousu.workflow.models import EmergencyPlan

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from tousu.accounts.roles import Role
-from tousu.assessments.actions.incidents import close_incident, detect
 from tousu.assessments.models import Incident
 from tousu.complaints.access import AccessDenied
+from tousu.intake.incidents import close_incident, detect
 from tousu.notify.models import Notification
 from tousu.testing import make_complaint, make_user
 from tousu.timeline import SHANGHAI

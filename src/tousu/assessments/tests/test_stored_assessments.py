@@ -6,11 +6,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
-from tousu.assessments.actions import assess_complaint, override_risk
+from tousu.assessments.actions import assess_complaint
 from tousu.assessments.models import PolicyVersion, RiskAssessment
 from tousu.assessments.policies import active_policy, store_policy
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.validation import IntakeError
+from tousu.intake.consequences import override_risk
 from tousu.testing import bearer, make_complaint, make_department, make_user
 
 pytestmark = pytest.mark.django_db

@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.contacts import log_contact
-from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Channel, EventKind, Source
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.tracking import ALPHABET, RANDOM_LENGTH
 from tousu.complaints.validation import MAX_TEXT_LENGTH, IntakeError, validate_intake
+from tousu.intake.pipeline import record_complaint
 from tousu.notify.outbox import enqueue
 
 TRACKING_IN_SUBJECT = re.compile(rf"TS\d{{4}}-[{ALPHABET}]{{{RANDOM_LENGTH}}}", re.IGNORECASE)

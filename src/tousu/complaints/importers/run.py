@@ -9,11 +9,11 @@ from typing import IO
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
-from tousu.complaints.actions.intake import BatchItem, record_batch
 from tousu.complaints.importers.columns import map_headers
 from tousu.complaints.importers.readers import UnreadableFile, read_rows
 from tousu.complaints.validation import IntakeError, validate_intake
 from tousu.core.heap import settled_heap
+from tousu.intake.pipeline import BatchItem, record_batch
 
 BATCH_SIZE = 2000
 

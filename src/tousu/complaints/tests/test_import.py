@@ -203,9 +203,9 @@ def test_when_the_batch_insert_collides_rows_are_stored_one_by_one_completely(mo
     from django.db import IntegrityError
     from django.utils import timezone
 
-    from tousu.complaints.actions import intake
     from tousu.complaints.importers.run import import_file
     from tousu.complaints.models import Complaint
+    from tousu.intake import pipeline as intake
 
     real = intake.insert_rows
 

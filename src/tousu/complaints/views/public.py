@@ -9,13 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import EventKind, Source, Status
 from tousu.complaints.forms import LookupForm, PublicComplaintForm
 from tousu.complaints.models import Complaint
 from tousu.complaints.tracking import normalise
 from tousu.complaints.validation import IntakeError, normalise_phone
 from tousu.core.throttle import client_address, hit
+from tousu.intake.pipeline import record_complaint
 
 
 def _throttled(request: HttpRequest, scope: str, limit: int) -> bool:

@@ -62,20 +62,18 @@ DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "w
                     "source", "pause_kind", "outcome", "second_extension_reason")
 
 
-def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str]]) -> Iterator[tuple]:
-    """What `new_deadline` makes for each intake stage, as rows for `insert_rows(Deadline, …)`: for
-    imported complaints given as (id, received_at, level, emergency, channel); each kind of complaint's
-    limit is looked up once."""
+def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str, str]]) -> Iterator[tuple]:
+    """What `start_stages(complaint, INTAKE_STAGES, start=received_at)` makes for each new complaint, as
+    rows for `insert_rows(Deadline, …)`, for complaints given as (id, received_at, level, emergency, channel,
+    demand); each kind of complaint's limit is looked up once."""
     limits, calendar = rules()
     durations: dict[tuple, tuple] = {}
-    # Imported rows carry no demand: optional clocks limited to some demands start only at single intake.
-    stages_of: dict[str, list[Stage]] = {}
-    for complaint_id, received_at, level, emergency, channel in complaints:
-        if channel not in stages_of:
-            followers = {stage for stage in limits.started_with(INTAKE_STAGES, channel=channel, demand="")
-                         if not limits.limits(stage, channel).demands}
-            stages_of[channel] = sorted(INTAKE_STAGES | followers)
-        for stage in stages_of[channel]:
+    stages_of: dict[tuple[str, str], list[Stage]] = {}
+    for complaint_id, received_at, level, emergency, channel, demand in complaints:
+        if (channel, demand) not in stages_of:
+            stages_of[(channel, demand)] = sorted(
+                INTAKE_STAGES | limits.started_with(INTAKE_STAGES, channel=channel, demand=demand))
+        for stage in stages_of[(channel, demand)]:
             kind = (stage, level, emergency, channel)
             if kind not in durations:
                 duration = limits.duration(stage, level=level or "low", emergency=emergency, channel=channel)

@@ -2,14 +2,18 @@
 same order or product while the first one's handling clock still runs is linked to it and counted; without
 new facts it is merged (no clock of its own starts), with new facts its own clocks run from its receipt."""
 
-from datetime import datetime
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
-from tousu.complaints.choices import ENDED, EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent, any_of, same_customer
+from tousu.complaints import events
+from tousu.complaints.choices import ENDED
+from tousu.complaints.models import Complaint, any_of, same_customer
 from tousu.timeline.repeats import Facts, inside_period, new_facts
 from tousu.workflow.actions.deadlines import rules
+from tousu.workflow.actions.transitions import reopen
 from tousu.workflow.models import MergedRepeat
 
 
@@ -51,22 +55,65 @@ def link_repeat(complaint: Complaint, *, now: datetime) -> MergedRepeat | None:
     found = new_facts(facts_of(first), facts_of(complaint), limits.repeats.new_fact_fields)
     merged = not found and not complaint.emergency
     link = MergedRepeat.objects.create(first=first, repeat=complaint, new_facts=found, merged=merged, at=now)
-    data = {"first": first.tracking_number, "repeat": complaint.tracking_number, "merged": merged,
-            "new_facts": found, "source": limits.repeats.source}
-    if merged:
-        ComplaintEvent.objects.bulk_create([
-            ComplaintEvent(complaint=complaint, kind=EventKind.NOTE, at=now, data=data,
-                           note=_("a repeat without new facts inside the handling period of %(number)s: merged "
-                                  "into it, no clock of its own") % {"number": first.tracking_number}),
-            ComplaintEvent(complaint=first, kind=EventKind.NOTE, at=now, data=data,
-                           note=_("repeat %(number)s without new facts merged into this complaint")
-                           % {"number": complaint.tracking_number})])
-    else:
-        ComplaintEvent.objects.bulk_create([
-            ComplaintEvent(complaint=complaint, kind=EventKind.NOTE, at=now, data=data,
-                           note=_("a repeat of %(number)s with new facts: its clocks run from its receipt")
-                           % {"number": first.tracking_number}),
-            ComplaintEvent(complaint=first, kind=EventKind.NOTE, at=now, data=data,
-                           note=_("repeat %(number)s brought new facts and is handled with its own clocks")
-                           % {"number": complaint.tracking_number})])
+    events.record_many(events.repeat_linked_rows(
+        first.pk, complaint.pk, at=now, first=first.tracking_number, repeat=complaint.tracking_number,
+        merged=merged, new_facts=found, source=limits.repeats.source))
     return link
+
+
+def repeat_candidates(complaints: Sequence[Complaint]) -> list[Complaint]:
+    """Those of new complaints (of one import) that may be repeats: their customer has another open
+    complaint. One query; `link_repeat` then decides for each."""
+    limits, _calendar = rules()
+    phones = {c.phone for c in complaints if c.phone}
+    emails = {c.email for c in complaints if c.email}
+    if not limits.repeats.merge or not (phones or emails):
+        return []
+    seen = Counter()
+    for phone, email in (Complaint.objects.filter(any_of(phone__in=phones, email__in=emails))
+                         .exclude(status__in=ENDED).values_list("phone", "email")):
+        seen[("phone", phone)] += 1
+        seen[("email", email)] += 1
+    return [c for c in complaints if (c.phone and seen[("phone", c.phone)] > 1)
+            or (c.email and seen[("email", c.email)] > 1)]
+
+
+def same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
+    """The customer's complaint closed within the policy's window about the same order or product."""
+    limits, _calendar = rules()
+    customer = same_customer(complaint)
+    matter = any_of(order_no=complaint.order_no, product=complaint.product)
+    if not customer or not matter or not limits.reopen_window_days:
+        return None
+    since = now - timedelta(days=limits.reopen_window_days)
+    return (Complaint.objects.filter(customer).filter(matter).filter(status="closed", closed_at__gte=since)
+            .exclude(pk=complaint.pk).order_by("-closed_at").first())
+
+
+def reopen_candidates(complaints: Sequence[Complaint], *, now: datetime) -> list[Complaint]:
+    """Those of new complaints whose customer had a complaint closed within the reopen window (one query);
+    `reopen_same_matter` then decides for each."""
+    limits, _calendar = rules()
+    phones = {c.phone for c in complaints if c.phone}
+    emails = {c.email for c in complaints if c.email}
+    if not limits.reopen_window_days or not (phones or emails):
+        return []
+    since = now - timedelta(days=limits.reopen_window_days)
+    closed = set()
+    for phone, email in (Complaint.objects.filter(any_of(phone__in=phones, email__in=emails))
+                         .filter(status="closed", closed_at__gte=since).values_list("phone", "email")):
+        closed |= {("phone", phone), ("email", email)}
+    return [c for c in complaints if (c.phone and ("phone", c.phone) in closed)
+            or (c.email and ("email", c.email) in closed)]
+
+
+def reopen_same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
+    """A new complaint about a matter closed recently reopens the closed complaint (R-WF-1)."""
+    old = same_matter(complaint, now=now)
+    if old is None:
+        return None
+    reopen(old, by=None, now=now, system=True,
+           reason=_("the customer complained again about the same matter: %(number)s")
+           % {"number": complaint.tracking_number})
+    events.reopened_by_repeat(complaint.pk, at=now, reopened=old.tracking_number)
+    return old

@@ -3,10 +3,10 @@ from datetime import datetime
 import pytest
 
 from tousu.accounts.roles import Role
-from tousu.assessments.actions import override_risk
 from tousu.assessments.policies import store_policy
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.validation import IntakeError
+from tousu.intake.consequences import override_risk
 from tousu.testing import make_complaint, make_department, make_user
 from tousu.timeline import SHANGHAI
 from tousu.workflow.actions import deadlines

@@ -4,9 +4,9 @@ from datetime import datetime
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from tousu.assessments.actions.incidents import detect
 from tousu.assessments.models import Incident
 from tousu.core.management.arguments import local_time
+from tousu.intake.incidents import detect
 
 
 class Command(BaseCommand):

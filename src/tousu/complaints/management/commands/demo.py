@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Role
-from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.choices import Source
 from tousu.complaints.demo_data import COMPLAINTS
 from tousu.complaints.models import ChannelDuty, Complaint
 from tousu.complaints.validation import validate_intake
+from tousu.intake.pipeline import record_complaint
 
 DEPARTMENTS = [
     ("service", "客户服务中心"),

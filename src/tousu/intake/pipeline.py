@@ -1,0 +1,237 @@
+"""The one pipeline a complaint comes in by, whatever path it arrived on (API, entry form, public page,
+email, demo data, imports). One flat sequence:
+
+    validate → first owner → store with its event → assess → link open incidents → merge a repeat or start
+    the clocks → propose an emergency → re-assess the neighbours (and apply what changed) → reopen the
+    same matter
+
+`record_complaint` runs it for one complaint, `record_batch` runs the same steps in bulk for an import;
+a test holds the two to the same results. Everything runs in one transaction: once a tracking number has
+been shown, the complaint is committed with its assessment and clocks.
+
+Incidents are linked before the emergency step so that a complaint joining an incident's plan does not
+get a plan of its own.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+
+from tousu.accounts.models import User
+from tousu.assessments.actions import (
+    ASSESSMENT_COLUMNS,
+    RISK_FIELDS,
+    Reassessment,
+    assess_complaint,
+    assessment_values,
+    facts_of,
+    reassess_many,
+    reassess_related,
+    risk_values,
+)
+from tousu.assessments.learning import assess_with_model, suggestions_for
+from tousu.assessments.models import PolicyVersion, RiskAssessment
+from tousu.assessments.policies import active_policy
+from tousu.complaints import events
+from tousu.complaints.actions.attachments import add_attachment
+from tousu.complaints.choices import ENDED, Source, Status
+from tousu.complaints.models import Complaint
+from tousu.complaints.validation import IntakeData
+from tousu.core.bulk import insert_rows, rows_where_in
+from tousu.intake import consequences
+from tousu.intake.batch_history import BatchHistory
+from tousu.intake.incidents import link_to_open_incidents
+from tousu.intake.store import (
+    RECORD_FIELDS,
+    channel_duties,
+    first_assignment,
+    import_key_for,
+    insert_one,
+    new_complaint,
+    stored_keys,
+    unused_tracking_numbers,
+)
+from tousu.risk import Policy
+from tousu.risk.assess import problem_key
+from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows, start_stages
+from tousu.workflow.actions.emergency import propose_emergencies
+from tousu.workflow.actions.repeats import (
+    link_repeat,
+    reopen_candidates,
+    reopen_same_matter,
+    repeat_candidates,
+)
+from tousu.workflow.machine import INTAKE_STAGES
+from tousu.workflow.models import Deadline
+
+
+def record_complaint(data: IntakeData, *, by: User | None, source: str, now: datetime,
+                     attachments: Sequence[UploadedFile] = (), import_key: str | None = None) -> Complaint | None:
+    """Record one validated complaint. Returns None only for an `import_key` stored already."""
+    policy = active_policy()
+    assignment = first_assignment(by, data.channel)
+    with transaction.atomic():
+        complaint = new_complaint(data, assignment=assignment, by=by, source=source, now=now, import_key=import_key)
+        if not insert_one(complaint, now):
+            return None
+        events.recorded(complaint.pk, by=by, at=now, source=source, channel=complaint.channel,
+                        owner=complaint.owner_id, department=complaint.department_id)
+        # Assessed before the transaction commits: no complaint is ever shown without its risk.
+        assess_complaint(complaint, now=now, trigger="intake", by=by, policy=policy)
+        covered = _after_storing(complaint, now=now)
+        if complaint.emergency and not covered:
+            propose_emergencies([complaint], now=now)
+        done = reassess_related(complaint, now=now, by=by, policy=policy)
+        consequences.apply(done.changes, now=now)
+        reopen_same_matter(complaint, now=now)
+        for upload in attachments:
+            add_attachment(complaint, upload, by=by, now=now)
+    return complaint
+
+
+def _after_storing(complaint: Complaint, *, now: datetime) -> bool:
+    """Link open incidents, then merge a repeat or start the clocks. True when an incident's plan now
+    covers the complaint."""
+    linked = link_to_open_incidents(complaint)
+    repeat = link_repeat(complaint, now=now)
+    if repeat is None or not repeat.merged:  # a merged repeat runs on the first complaint's clocks
+        start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
+    return any(incident.emergency_plan_id for incident in linked)
+
+
+@dataclass
+class BatchResult:
+    tracking_numbers: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+    @property
+    def created(self) -> int:
+        return len(self.tracking_numbers)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    data: IntakeData
+    row: int
+
+
+_BATCH_COLUMNS = (*RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
+                  "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
+# A new complaint's risk fields before its first assessment, as its "assessed" event records them.
+_UNASSESSED = {name: Complaint._meta.get_field(name).get_default() for name in RISK_FIELDS}
+
+
+def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
+                 source: str = Source.IMPORT) -> BatchResult:
+    """Record many validated complaints in one transaction, skipping those imported before: the steps of
+    `record_complaint` in bulk, rows taken in order of receipt."""
+    result = BatchResult()
+    keyed: dict[str, BatchItem] = {}
+    for item in items:
+        key = import_key_for(item.data)
+        if key in keyed:
+            result.duplicates += 1
+        else:
+            keyed[key] = item
+    existing = stored_keys(keyed)
+    result.duplicates += len(existing)
+    fresh = sorted(((key, item) for key, item in keyed.items() if key not in existing),
+                   key=lambda pair: pair[1].data.received_at or now)
+    if not fresh:
+        return result
+    policy = active_policy()
+    try:
+        with transaction.atomic():
+            result.tracking_numbers.extend(_store_batch(fresh, by=by, now=now, origin=origin, source=source,
+                                                        policy=policy))
+    except IntegrityError:
+        # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
+        # so that each row is either stored once or counted as a duplicate.
+        for key, item in fresh:
+            complaint = record_complaint(item.data, by=by, source=source, now=now, import_key=key)
+            if complaint is None:
+                result.duplicates += 1
+            else:
+                result.tracking_numbers.append(complaint.tracking_number)
+    return result
+
+
+def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: datetime, origin: str, source: str,
+                 policy: tuple[PolicyVersion, Policy]) -> list[str]:
+    version, rules = policy
+    duties = channel_duties()
+    numbers = unused_tracking_numbers(len(fresh), now)
+    batch = [item.data for _key, item in fresh]
+    problems = [problem_key(data.text, rules) for data in batch]
+    histories = BatchHistory(batch, problems, rules, now)
+    suggestions = suggestions_for([data.text for data in batch])
+    by_id = by.pk if by is not None else None
+    policy_name = f"{version.name} {version.version}"
+    rows, assessed = [], []
+    for (key, item), data, problem, number, suggestion in zip(fresh, batch, problems, numbers, suggestions,
+                                                             strict=True):
+        assignment = first_assignment(by, data.channel, duties)
+        owner_id = assignment.owner.pk if assignment.owner else None
+        department_id = assignment.department.pk if assignment.department else None
+        received = data.received_at or now
+        result = assess_with_model(facts_of(data), histories.next(data, received, problem), rules, suggestion)
+        values = risk_values(result, suggestion=suggestion)
+        rows.append((*(getattr(data, name) for name in RECORD_FIELDS), received, number, owner_id, owner_id,
+                     department_id, source, by_id, key, Status.RECEIVED, now, now,
+                     *(values[name] for name in RISK_FIELDS)))
+        assessed.append((key, item.row, owner_id, department_id, result, suggestion, values, data.channel))
+
+    insert_rows(Complaint, _BATCH_COLUMNS, rows)
+    ids = dict(rows_where_in(Complaint, "import_key", (key for key, _item in fresh), "import_key", "id"))
+    event_rows = []
+    for key, row, owner_id, department_id, result, _suggestion, values, channel in assessed:
+        event_rows.append(events.recorded_row(ids[key], by=by_id, at=now, source=source, channel=channel,
+                                              owner=owner_id, department=department_id, origin=origin, row=row))
+        event_rows.append(events.assessed_row(ids[key], by=by_id, at=now, data={
+            "trigger": "intake", "policy": policy_name, "before": _UNASSESSED, "after": values,
+            "factors": list(result.factors)}))
+    events.record_many(event_rows)
+    insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
+        assessment_values(ids[key], version, result, trigger="intake", now=now, suggestion=suggestion)
+        for key, _row, _o, _d, result, suggestion, _v, _c in assessed))
+
+    complaints = {c.pk: c for c in Complaint.objects.filter(pk__in=list(ids.values()))}
+    ordered = [complaints[ids[key]] for key, _item in fresh]
+    covered = _link_incidents(ordered, histories)
+    repeats = {c.pk for c in repeat_candidates(ordered)}
+    insert_rows(Deadline, DEADLINE_COLUMNS, intake_deadline_rows(
+        (c.pk, c.received_at, c.risk_level, c.emergency, c.channel, c.demand) for c in ordered if c.pk not in repeats))
+    for c in ordered:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
+        if c.pk in repeats:
+            _after_repeat(c, now=now)
+    propose_emergencies([c for c in ordered if c.emergency and c.pk not in covered], now=now)
+
+    done = Reassessment()
+    for trigger, condition in histories.crossed(now).items():
+        members = Complaint.objects.filter(condition).exclude(status__in=ENDED)
+        done += reassess_many([(c, trigger) for c in members], now=now, by=by, policy=policy)
+    consequences.apply(done.changes, now=now)
+    for c in reopen_candidates(ordered, now=now):
+        reopen_same_matter(c, now=now)
+    return [c.tracking_number for c in ordered]
+
+
+def _after_repeat(complaint: Complaint, *, now: datetime) -> None:
+    repeat = link_repeat(complaint, now=now)
+    if repeat is None or not repeat.merged:
+        start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
+
+
+def _link_incidents(complaints: list[Complaint], histories: BatchHistory) -> set[int]:
+    """Link the complaints that belong to an open incident; the ids now covered by an incident's plan."""
+    if not histories.incidents and not histories.clusters:
+        return set()
+    covered = set()
+    for c in complaints:
+        if any(incident.emergency_plan_id for incident in link_to_open_incidents(c)):
+            covered.add(c.pk)
+    return covered
+
