@@ -3,6 +3,7 @@
 import json
 import socket
 import threading
+import time
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,12 +47,15 @@ class SmtpServer:
 class WebhookServer:
     """Records every POST; `processed` holds each Idempotency-Key once, as a receiver that recognises
     repeats would. `fail_next` makes the next answers fail; `hold_first` keeps the first request
-    waiting (a delivery in flight) until `release` is set."""
+    waiting (a delivery in flight) until `release` is set; `delay` makes every answer take that many
+    seconds (a slow far side), and `in_flight` counts the requests not answered yet."""
 
-    def __init__(self, *, answer: dict | None = None):
+    def __init__(self, *, answer: dict | None = None, delay: float = 0.0):
         self.requests: list[dict] = []
         self.processed: dict[str, dict] = {}
         self.fail_next = 0
+        self.delay = delay
+        self._waiting: set[int] = set()  # set.add/discard are atomic: handlers run in threads
         self.answer = answer or {"errcode": 0, "errmsg": "ok"}
         self.hold_first = False
         self.first_arrived = threading.Event()
@@ -63,6 +67,12 @@ class WebhookServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 key = self.headers.get("Idempotency-Key", "")
                 outer.requests.append({"path": self.path, "key": key, "body": body})
+                if outer.delay:
+                    outer._waiting.add(id(self))
+                    try:
+                        time.sleep(outer.delay)
+                    finally:
+                        outer._waiting.discard(id(self))
                 if outer.hold_first and len(outer.requests) == 1:
                     outer.first_arrived.set()
                     outer.release.wait(60)
@@ -86,6 +96,10 @@ class WebhookServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/robot/send?key=test"
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._waiting)
 
     def __enter__(self) -> "WebhookServer":
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -194,3 +208,42 @@ service imap-login {{
         _status, found = client.search(None, "UNSEEN")
         client.logout()
         return len(found[0].split()) if found and found[0] else 0
+
+
+class RedisServer:
+    """A throwaway Debian `redis-server` on 127.0.0.1 without persistence (DESIGN.md), for queue tests."""
+
+    def __init__(self):
+        import shutil
+
+        self.binary = shutil.which("redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process = None
+
+    @staticmethod
+    def available() -> bool:
+        import shutil
+
+        return shutil.which("redis-server") is not None
+
+    def __enter__(self) -> "RedisServer":
+        import subprocess
+
+        if self.binary is None:
+            raise RuntimeError("redis-server is not installed (scripts/system-deps.sh installs it)")
+        self._process = subprocess.Popen([self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                          "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self._process.kill()
+        raise RuntimeError(f"redis-server did not listen on port {self.port}")
+
+    def __exit__(self, *exc) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,13 +16,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tousu.accounts.roles import Capability
+from tousu.assessments.models import Incident
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
 from tousu.complaints.choices import ENDED
 from tousu.complaints.validation import IntakeError
 from tousu.core import display
 from tousu.core.throttle import client_address, hit
-from tousu.intake.incidents import close_incident
 from tousu.timeline.rules import Stage
 from tousu.workflow.actions import approvals, clocks, deadlines, emergency
 from tousu.workflow.actions.root_cause import record_root_cause
@@ -106,7 +108,8 @@ def handling_context(complaint, user, now) -> dict:
         "survey": survey, "survey_link": survey_link(survey) if survey else "",
         "plans": complaint.emergency_plans.all(),
         "reason_form": ReasonForm(), "reopen_form": ReasonForm(), "transfer_form": TransferForm(),
-        "solution_form": SolutionForm(), "decision_form": DecisionForm(), "pause_form": PauseForm(),
+        "solution_form": SolutionForm(), "decision_form": DecisionForm(), "decision_solution": None,
+        "pause_form": PauseForm(),
         "resume_form": NoteForm(), "extend_form": ExtendForm(), "extend_stage": "",
         "exclude_form": ExcludeTimeForm(), "end_exclusion_form": NoteForm(), "expected_form": ExpectedDateForm(),
         "follow_up_form": FollowUpForm(), "mediation_end_form": MediationEndForm(),
@@ -326,7 +329,8 @@ def decide(request: HttpRequest, solution_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     return _on_complaint(request, solution.complaint.tracking_number, lambda c, now: approvals.decide(
         solution, by=request.user, approve=form.cleaned_data["decision"] == "approve",
-        reason=form.cleaned_data["reason"], now=now), _("Decision recorded."), form=form)
+        reason=form.cleaned_data["reason"], now=now), _("Decision recorded."), form=form, key="decision_form",
+        extra={"decision_solution": solution.pk})
 
 
 @login_required
@@ -376,11 +380,10 @@ INCIDENTS_PER_PAGE = 20
 def emergency_list(request: HttpRequest) -> HttpResponse:
     """Emergency plans and mass-incident warnings, each paginated and filtered by state: a crisis with
     thousands of plans or linked complaints stays one page of counts, not every tracking number."""
-    from django.core.paginator import Paginator
-    from django.db.models import Count
+    return _emergency_page(request)
 
-    from tousu.assessments.models import Incident
 
+def _emergency_page(request: HttpRequest, status: int = 200, **failed) -> HttpResponse:
     state = request.GET.get("state", "")
     plans = _plans_for(request.user)
     if state in EmergencyPlan.State.values:
@@ -396,20 +399,29 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
     incidents = incidents.annotate(complaint_count=Count("complaints", distinct=True)).order_by("-opened_at", "-id")
     incident_page = Paginator(incidents, INCIDENTS_PER_PAGE).get_page(request.GET.get("incidents_page"))
     may_close = request.user.can(Capability.LEAD_EMERGENCY) or request.user.role == "quality"
-    return render(request, "workflow/emergency_list.html", {
+    context = {
         "plans": plan_page, "incidents": incident_page, "now": timezone.now(), "may_close": may_close,
         "state": state, "incident_state": incident_state, "plan_states": EmergencyPlan.State.choices,
-        "incident_states": Incident.State.choices})
+        "incident_states": Incident.State.choices, "incident_failed": {}}
+    context.update(failed)
+    return render(request, "workflow/emergency_list.html", context, status=status)
 
 
 @login_required
 @require_POST
 def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
-    from tousu.assessments.models import Incident
+    from tousu.assessments.actions.incidents import close_incident
 
     incident = get_object_or_404(Incident, pk=incident_id)
-    _report(request, lambda: close_incident(incident, by=request.user, note=request.POST.get("note", ""),
-                                            now=timezone.now()), _("Done."))
+    note = request.POST.get("note", "")
+    try:
+        close_incident(incident, by=request.user, note=note, now=timezone.now())
+    except AccessDenied:
+        raise PermissionDenied(_("your role may not do this")) from None
+    except IntakeError as exc:
+        return _emergency_page(request, status=422, incident_failed={
+            "id": incident.pk, "note": note, "errors": [error.reason for error in exc.errors]})
+    messages.success(request, _("Mass-incident warning closed."))
     return redirect("workflow:emergency_list")
 
 
@@ -490,4 +502,4 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
                     form.add_error(None, error.reason)
             else:
                 return render(request, "public/survey.html", {"survey": record, "thanks": True})
-    return render(request, "public/survey.html", {"survey": record, "form": form})
+    return render(request, "public/survey.html", {"survey": record, "form": form}, status=422 if form.errors else 200)

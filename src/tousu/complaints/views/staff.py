@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability, Role
+from tousu.assessments.actions import override_risk
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import (
     AccessDenied,
@@ -24,6 +25,7 @@ from tousu.complaints.access import (
 )
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.contacts import log_contact
+from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Channel, Source, Status
 from tousu.complaints.forms import AgentComplaintForm, AttachmentForm, ContactForm, RiskOverrideForm
@@ -35,8 +37,6 @@ from tousu.core import display
 from tousu.core.display import history
 from tousu.core.masking import mask_text
 from tousu.core.spreadsheet import safe_row
-from tousu.intake.consequences import override_risk
-from tousu.intake.pipeline import record_complaint
 from tousu.risk import Facts, assess
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.views import handling_context
@@ -53,11 +53,16 @@ def _require(request: HttpRequest, capability: Capability) -> None:
 
 @login_required
 def complaint_list(request: HttpRequest) -> HttpResponse:
+    template = "complaints/_table.html" if request.htmx else "complaints/list.html"
+    return render(request, template, _list_context(request, request.GET))
+
+
+def _list_context(request: HttpRequest, params) -> dict:
     now = timezone.now()
-    filters = read_filters(request.GET, request.user)
+    filters = read_filters(params, request.user)
     complaints = filtered(request.user, filters, now)
-    page = Paginator(complaints, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
+    page = Paginator(complaints, PAGE_SIZE).get_page(params.get("page"))
+    return {
         "page": page,
         "statuses": Status.choices,
         "channels": Channel.choices,
@@ -77,8 +82,13 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         if request.user.can(Capability.TRANSFER) else [],
         "now": now,
     }
-    template = "complaints/_table.html" if request.htmx else "complaints/list.html"
-    return render(request, template, context)
+
+
+def _list_again(request: HttpRequest, query: str, **failed) -> HttpResponse:
+    """The list as it was filtered, with a form that failed: its input kept, the message beside the field."""
+    context = _list_context(request, QueryDict(query))
+    context.update(failed)
+    return render(request, "complaints/list.html", context, status=422)
 
 
 @login_required
@@ -87,10 +97,9 @@ def saved_filter_add(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "").strip()[:80]
     query = request.POST.get("query", "").strip()[:1000]
     if not name:
-        messages.error(request, _("Name the filter to save it."))
-    else:
-        SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
-        messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
+        return _list_again(request, query, saved_filter_error=_("Name the filter to save it."))
+    SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+    messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
     return redirect(f"{reverse('complaints:list')}?{query}")
 
 
@@ -107,16 +116,21 @@ def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Transfer the ticked complaints to one person, each with the same reason (R-WF-2: recorded transfers)."""
     _require(request, Capability.TRANSFER)
-    back = f"{reverse('complaints:list')}?{request.POST.get('query', '')}"
+    query = request.POST.get("query", "")
+    back = f"{reverse('complaints:list')}?{query}"
     numbers = request.POST.getlist("complaints")
     target = User.objects.filter(username=request.POST.get("to_user", ""), is_active=True).first()
     reason = request.POST.get("reason", "").strip()
+    errors = {}
     if not numbers:
-        messages.error(request, _("Tick the complaints to assign."))
-        return redirect(back)
+        errors["complaints"] = _("Tick the complaints to assign.")
     if target is None:
-        messages.error(request, _("to_user: choose the person who takes them over"))
-        return redirect(back)
+        errors["to_user"] = _("choose the person who takes them over")
+    if not reason:
+        errors["reason"] = _("a transfer needs a reason")
+    if errors:
+        return _list_again(request, query, bulk_errors=errors, bulk={
+            "complaints": numbers, "to_user": request.POST.get("to_user", ""), "reason": reason})
     now = timezone.now()
     done, refused = 0, []
     for number in numbers:
@@ -256,21 +270,19 @@ def _access_for_write(request: HttpRequest, tracking_number: str):
 def attachment_add(request: HttpRequest, tracking_number: str) -> HttpResponse:
     complaint = _access_for_write(request, tracking_number)
     form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        now = timezone.now()
-        try:
-            for upload in form.cleaned_data["attachments"]:
-                add_attachment(complaint, upload, by=request.user, now=now)
-        except IntakeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Attachment stored."))
-    elif not request.FILES:
-        messages.error(request, _("attachments: choose at least one file"))
-    else:  # refused before any was stored (tousu.complaints.uploads): say which file and why
-        for reason in form.errors["attachments"]:
-            messages.error(request, _("%(field)s: %(reason)s") % {"field": form.fields["attachments"].label,
-                                                                   "reason": reason})
+    if form.is_valid() and not form.cleaned_data.get("attachments"):
+        form.add_error("attachments", _("choose at least one file"))
+    if not form.is_valid():
+        return complaint_page(request, complaint, forms={"attachment_form": form}, status=422)
+    now = timezone.now()
+    try:
+        for upload in form.cleaned_data["attachments"]:
+            add_attachment(complaint, upload, by=request.user, now=now)
+    except IntakeError as exc:
+        for error in exc.errors:
+            form.add_error("attachments", error.reason)
+        return complaint_page(request, complaint, forms={"attachment_form": form}, status=422)
+    messages.success(request, _("Attachment stored."))
     return redirect("complaints:detail", tracking_number=complaint.tracking_number)
 
 
