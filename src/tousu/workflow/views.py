@@ -23,6 +23,7 @@ from tousu.complaints.choices import ENDED
 from tousu.complaints.validation import IntakeError
 from tousu.core import display
 from tousu.core.throttle import client_address, hit
+from tousu.intake.incidents import close_incident
 from tousu.timeline.rules import Stage
 from tousu.workflow.actions import approvals, clocks, deadlines, emergency
 from tousu.workflow.actions.root_cause import record_root_cause
@@ -410,8 +411,6 @@ def _emergency_page(request: HttpRequest, status: int = 200, **failed) -> HttpRe
 @login_required
 @require_POST
 def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
-    from tousu.assessments.actions.incidents import close_incident
-
     incident = get_object_or_404(Incident, pk=incident_id)
     note = request.POST.get("note", "")
     try:

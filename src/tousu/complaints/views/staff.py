@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability, Role
-from tousu.assessments.actions import override_risk
 from tousu.assessments.policies import active_policy
 from tousu.complaints.access import (
     AccessDenied,
@@ -25,7 +24,6 @@ from tousu.complaints.access import (
 )
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.contacts import log_contact
-from tousu.complaints.actions.intake import record_complaint
 from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Channel, Source, Status
 from tousu.complaints.forms import AgentComplaintForm, AttachmentForm, ContactForm, RiskOverrideForm
@@ -37,6 +35,8 @@ from tousu.core import display
 from tousu.core.display import history
 from tousu.core.masking import mask_text
 from tousu.core.spreadsheet import safe_row
+from tousu.intake.consequences import override_risk
+from tousu.intake.pipeline import record_complaint
 from tousu.risk import Facts, assess
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.views import handling_context
