@@ -189,3 +189,37 @@ def test_calls_to_the_employer_are_still_pressure_on_a_third_party():
     # "公司" alone is as often the lender itself; the employer is named as such.
     assert reason("贵公司的客服打电话给我", "illegal.third_party") is None
     assert run("天天往我上班的公司打电话，严重影响我的正常生活").risk_level == Level.HIGH
+
+
+# ---- loans never taken out --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["今天查征信才发现有笔8000块的贷款，可是本人从来就没有在捷信金融贷过款",
+                                  "被长安银行扣了将近3000，然后查了没有从长安银行借款"])
+def test_a_loan_the_customer_never_took_out_is_illegal(text):
+    assert run(text).risk_level == Level.HIGH and spans_point_into_the_text(text, "illegal.denied_loan")
+
+
+def test_a_loan_taken_out_elsewhere_is_no_denial():
+    assert reason("我没有逾期，在招联借款后一直按时还款", "illegal.denied_loan") is None
+    assert reason("我没有在招联借款，却一直收到催款短信", "illegal.denied_loan") is not None
+
+
+def test_a_denied_loan_in_someone_elses_mouth_still_counts():
+    # The denial is the customer's own ("not reported speech"): a clerk's sentence before it changes nothing.
+    assert reason("客服说已经放款了，可我根本没有在这个平台借款", "illegal.denied_loan") is not None
+
+
+# ---- a regulation or a court cited is not going there ----------------------------------------------
+
+def test_a_regulation_cited_is_no_complaint_to_the_regulator():
+    assert reason("按照《中国人民银行关于信用卡业务有关事项的通知》，应当取消滞纳金", "compliance.regulator") is None
+    assert reason("逾期记录已经上报央行征信", "compliance.regulator") is None
+    assert reason("我已经向人民银行投诉了", "compliance.regulator") is not None
+
+
+def test_the_company_threatening_to_sue_is_not_the_customer_going_to_court():
+    assert reason("银行法务态度极差，只有还本金一个方案，否则就要起诉", "compliance.legal") is None
+    assert reason("银行不协商还款，还发起诉讼", "compliance.legal") is None
+    assert reason("再不退款我就去法院起诉你们", "compliance.legal") is not None
+    # Reported speech keeps cancelling, as before.
+    assert reason("客服说可以去法院起诉", "compliance.legal") is None
