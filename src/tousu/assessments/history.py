@@ -33,12 +33,14 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
         scope = timedelta(days=policy.scope.window_days)
         similar_in_window = others.filter(same_thing, received_at__gte=at - scope, received_at__lte=at).count()
     same_problem = 0
-    # The same defect (catalogue item) on the same product; at intake the complaint's own item is not
-    # stored yet, so it is read from its text.
+    # The same defect (catalogue item) on the same product in the calendar month the complaint was received
+    # (R-RA-5: "recurs 3 or more times in the same month"), as known at `at`; at intake the complaint's own
+    # item is not stored yet, so it is read from its text.
     key = complaint.problem_key or problem_key(complaint.text, policy)
     if complaint.product and key:
-        same_problem = others.filter(product=complaint.product, problem_key=key,
-                                     received_at__gte=month_start(at), received_at__lte=at).count()
+        start, end = month_of(complaint.received_at)
+        same_problem = others.filter(product=complaint.product, problem_key=key, received_at__gte=start,
+                                     received_at__lt=end, received_at__lte=at).count()
     lot_delivered, lot_defective = lot_totals([complaint.lot]).get(complaint.lot, (None, None))
     return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
                    same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective,
@@ -49,7 +51,6 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
     """`history_for(c, policy, until=now)` for each complaint received by `now`, from grouped queries."""
     customer_since = now - timedelta(days=policy.repetition.window_days)
     scope_since = now - timedelta(days=policy.scope.window_days)
-    month = month_start(now)
     phones = {c.phone for c in complaints if c.phone}
     emails = {c.email for c in complaints if c.email}
     lots = {c.lot for c in complaints if c.lot}
@@ -76,9 +77,13 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
         per_lot[(lot,)] += n
     per_product = _counts(recent.filter(product__in=products), "product") if products else {}
     problems = {(c.product, c.problem_key) for c in complaints if c.product and c.problem_key}
-    per_problem = _counts(Complaint.objects.filter(
-        product__in={p for p, _t in problems}, problem_key__in={t for _p, t in problems},
-        received_at__gte=month, received_at__lte=now), "product", "problem_key") if problems else {}
+    per_problem: dict[tuple, int] = defaultdict(int)  # (product, item, month start): complaints
+    if problems:
+        for product, item, at in Complaint.objects.filter(
+                product__in={p for p, _t in problems}, problem_key__in={t for _p, t in problems},
+                received_at__gte=min(month_start(c.received_at) for c in complaints), received_at__lte=now,
+        ).values_list("product", "problem_key", "received_at"):
+            per_problem[(product, item, month_start(at))] += 1
     totals = lot_totals(lots)
     incidents, clusters = open_incident_attributes()
     linked = set(Incident.complaints.through.objects.filter(
@@ -95,7 +100,8 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
             similar -= scope_since <= c.received_at <= now  # itself
         same_problem = 0
         if c.product and c.problem_key:
-            same_problem = per_problem.get((c.product, c.problem_key), 0) - (month <= c.received_at <= now)
+            same_problem = per_problem.get((c.product, c.problem_key, month_start(c.received_at)), 0) - (
+                c.received_at <= now)
         delivered, defective = totals.get(c.lot, (None, None))
         histories[c.pk] = History(
             customer_earlier=len(customer - {c.pk}), similar_in_window=similar, same_problem_this_month=same_problem,
@@ -140,6 +146,12 @@ def matching_open_incidents(complaint: Complaint):
 
 def _counts(queryset, *keys: str) -> dict[tuple, int]:
     return {tuple(row[k] for k in keys): row["n"] for row in queryset.values(*keys).annotate(n=Count("id"))}
+
+
+def month_of(at: datetime) -> tuple[datetime, datetime]:
+    """The calendar month (local time) holding `at`, as [start, end)."""
+    start = month_start(at)
+    return start, (start + timedelta(days=32)).replace(day=1)
 
 
 def month_start(at: datetime) -> datetime:

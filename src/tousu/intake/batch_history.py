@@ -7,15 +7,17 @@ holds it to `history_for`."""
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 
-from tousu.assessments.history import KEYS, lot_totals, month_start, open_incident_attributes
+from tousu.assessments.history import KEYS, lot_totals, month_of, month_start, open_incident_attributes
 from tousu.complaints.models import Complaint
 from tousu.risk import History, Policy
 from tousu.risk.incidents import matches_cluster
 from tousu.risk.neighbours import lot_crossed, repeat_crossed, same_problem_crossed, scope_crossed
+
+FAR = datetime.max.replace(tzinfo=UTC)
 
 
 class _Times:
@@ -84,9 +86,13 @@ class BatchHistory:
                     received_at__gte=min(month_start(earliest), month_start(now))).values_list(
                         "product", "problem_key", "received_at"):
                 self.stored.add(("problem", product, key), at)
-        self.lots_at_start = {lot: (d or 0, f or 0) for lot, (d, f) in lot_totals(lots).items()}
-        self.lots = {lot: list(totals) for lot, totals in self.lots_at_start.items()}
+        self.lots = {lot: list(totals) for lot, totals in lot_totals(lots).items()}
         self.incidents, self.clusters = open_incident_attributes()
+        self.now = now
+        self._rows = 0
+        # (trigger, the group's complaints, the index of the row whose arrival crossed the threshold): the
+        # open complaints of the group stored before that row are re-assessed, as one at a time would.
+        self.crossings: list[tuple[str, Q, int]] = []
 
     @staticmethod
     def _add(times: _Times, keys: tuple[tuple, tuple, tuple], at: datetime) -> None:
@@ -103,7 +109,11 @@ class BatchHistory:
         return n + _either(self.added, *keys, start, end) if added else n
 
     def next(self, data, at: datetime, problem: str) -> History:
-        """The history of the next row (received `at`), which then counts for the rows after it."""
+        """The history of the next row (received `at`), which then counts for the rows after it. Where its
+        arrival makes a group's count or a lot's rate cross a policy threshold, the crossing is noted (see
+        `crossings`), as `crossed_neighbours` notes it for a single arrival."""
+        index = self._rows
+        self._rows += 1
         customer = _customer_keys(data.phone, data.email)
         thing = _thing_keys(data.lot, data.product)
         earlier = self._count(customer, at - self.repeat_window, at) if data.phone or data.email else 0
@@ -111,52 +121,44 @@ class BatchHistory:
         same_problem = 0
         if data.product and problem:
             key = ("problem", data.product, problem)
-            month = month_start(at)
+            month, next_month = month_of(at)
             same_problem = self.stored.count(key, month, at) + self.added.count(key, month, at)
             self.added.add(key, at)
+            until = next_month - timedelta(microseconds=1)
+            size = self.stored.count(key, month, until) + self.added.count(key, month, until)
+            if same_problem_crossed(self.policy, size - 1, size):
+                self.crossings.append(("same_problem", Q(product=data.product, problem_key=problem,
+                                                         received_at__gte=month, received_at__lt=next_month), index))
         self._add(self.added, customer, at)
         self._add(self.added, thing, at)
+        for trigger, keys, window, crossed, present in (
+                ("repeat", customer, self.repeat_window, repeat_crossed, data.phone or data.email),
+                ("similar", thing, self.scope_window, scope_crossed, data.lot or data.product)):
+            if present:
+                since = self.now - window
+                size = self._count(keys, since, FAR)
+                if crossed(self.policy, size - 1, size):
+                    first, second, _both = keys
+                    members = Q(pk__in=[])
+                    for name, value in (first, second):
+                        if value:
+                            members |= Q(**{name: value})
+                    self.crossings.append((trigger, members & Q(received_at__gte=since), index))
         delivered = defective = None
         if data.lot:
-            totals = self.lots.setdefault(data.lot, [0, 0])
-            totals[0] += data.quantity_delivered or 0
-            totals[1] += data.quantity_defective or 0
-            delivered, defective = totals[0] or None, totals[1]
+            totals = self.lots.setdefault(data.lot, [None, None])
+            before = tuple(totals)
+            totals[0] = _plus(totals[0], data.quantity_delivered)
+            totals[1] = _plus(totals[1], data.quantity_defective)
+            delivered, defective = totals
+            if lot_crossed(self.policy, before, (delivered, defective)):
+                self.crossings.append(("lot_changed", Q(lot=data.lot), index))
         incident = (any((key, getattr(data, key, "")) in self.incidents for key in KEYS)
                     or any(matches_cluster(value, data.text) for value in self.clusters))
         return History(customer_earlier=earlier, similar_in_window=similar, same_problem_this_month=same_problem,
                        lot_delivered=delivered, lot_defective=defective, incident=incident)
 
-    def crossed(self, now: datetime) -> dict[str, Q]:
-        """The groups whose count (as of `now`) or lot rate crossed a policy threshold between the start and
-        the end of the batch, as conditions on complaints: their open members are re-assessed, as recording
-        the rows one at a time re-assesses the neighbours of each."""
-        rules, groups = self.policy, defaultdict(list)
-        for lot, (before, after) in ((lot, (self.lots_at_start.get(lot, (0, 0)), tuple(t)))
-                                     for lot, t in self.lots.items()):
-            if lot_crossed(rules, before, after):
-                groups["lot_changed"].append(Q(lot=lot))
-        checks = (("repeat", ("phone", "email"), self.repeat_window, repeat_crossed),
-                  ("similar", ("lot", "product"), self.scope_window, scope_crossed))
-        for trigger, kinds, window, crossed in checks:
-            start = now - window
-            for key in self.added.keys():
-                if key[0] in kinds:
-                    before = self.stored.count(key, start, now)
-                    if crossed(rules, before, before + self.added.count(key, start, now)):
-                        groups[trigger].append(Q(**{key[0]: key[1]}, received_at__gte=start))
-        month = month_start(now)
-        for key in self.added.keys():
-            if key[0] == "problem":
-                before = self.stored.count(key, month, now)
-                after = before + self.added.count(key, month, now)
-                if same_problem_crossed(rules, before, after):
-                    groups["same_problem"].append(Q(product=key[1], problem_key=key[2], received_at__gte=month))
-        return {trigger: _any(conditions) for trigger, conditions in groups.items()}
 
-
-def _any(conditions: list[Q]) -> Q:
-    condition = Q(pk__in=[])
-    for q in conditions:
-        condition |= q
-    return condition
+def _plus(total: int | None, quantity: int | None) -> int | None:
+    """A sum as SQL's SUM gives it: None until some row has a value."""
+    return total if quantity is None else (total or 0) + quantity

@@ -24,7 +24,6 @@ from tousu.accounts.models import User
 from tousu.assessments.actions import (
     ASSESSMENT_COLUMNS,
     RISK_FIELDS,
-    Reassessment,
     assess_complaint,
     assessment_values,
     facts_of,
@@ -209,14 +208,22 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
             _after_repeat(c, now=now)
     propose_emergencies([c for c in ordered if c.emergency and c.pk not in covered], now=now)
 
-    done = Reassessment()
-    for trigger, condition in histories.crossed(now).items():
-        members = Complaint.objects.filter(condition).exclude(status__in=ENDED)
-        done += reassess_many([(c, trigger) for c in members], now=now, by=by, policy=policy)
+    done = reassess_many(_crossed_neighbours(histories, [c.pk for c in ordered]), now=now, by=by, policy=policy)
     consequences.apply(done.changes, now=now)
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
     return [c.tracking_number for c in ordered]
+
+
+def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[Complaint, str]]:
+    """The open complaints to re-assess, each once under its first trigger: for each crossing, the group's
+    complaints stored before the row whose arrival crossed the threshold (as `reassess_related` finds them
+    for a single arrival)."""
+    targets: dict[int, tuple[Complaint, str]] = {}
+    for trigger, members, index in histories.crossings:
+        for c in Complaint.objects.filter(members).exclude(status__in=ENDED).exclude(pk__in=ids[index:]):
+            targets.setdefault(c.pk, (c, trigger))
+    return list(targets.values())
 
 
 def _after_repeat(complaint: Complaint, *, now: datetime) -> None:

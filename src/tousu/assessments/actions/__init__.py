@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
-from tousu.assessments.history import histories_now, history_for, lot_totals, month_start
+from tousu.assessments.history import histories_now, history_for, lot_totals, month_of
 from tousu.assessments.learning import (
     assess_with_model,
     flags_possible_high_risk,
@@ -193,8 +193,9 @@ def crossed_neighbours(complaint: Complaint, rules: Policy, *, now: datetime,
         since = now - timedelta(days=rules.scope.window_days)
         candidates.append(("similar", Q(same_thing, received_at__gte=since), scope_crossed))
     if complaint.product and complaint.problem_key and rules.manufacturing is not None:
+        start, end = month_of(complaint.received_at)
         candidates.append(("same_problem", Q(product=complaint.product, problem_key=complaint.problem_key,
-                                             received_at__gte=month_start(complaint.received_at)),
+                                             received_at__gte=start, received_at__lt=end),
                            same_problem_crossed))
     for trigger, members, crossed in candidates:
         size = Complaint.objects.filter(members).count()
