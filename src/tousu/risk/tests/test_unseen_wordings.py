@@ -223,3 +223,14 @@ def test_the_company_threatening_to_sue_is_not_the_customer_going_to_court():
     assert reason("再不退款我就去法院起诉你们", "compliance.legal") is not None
     # Reported speech keeps cancelling, as before.
     assert reason("客服说可以去法院起诉", "compliance.legal") is None
+
+
+def test_unknowingly_opened_and_unexplained_payments_are_unagreed():
+    assert reason("信用卡自动开通了健康管家权益，本人未知情的情况开通", "illegal.unconsented") is not None
+    assert reason("无缘无故的开始缴费了，关闭不了自动续费", "illegal.unconsented") is not None
+    assert reason("我知情，是我自己开通的，缴费也正常", "illegal.unconsented") is None
+
+
+def test_a_record_the_customer_cannot_find_is_a_service_failure_not_an_enquiry():
+    result = run("这个保单号查不到，我要求退保")
+    assert result.risk_level == Level.MEDIUM and "baseline.enquiry" not in {r.rule for r in result.reasons}
