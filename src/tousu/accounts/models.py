@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tousu.accounts.roles import Capability, Role, can
+from tousu.accounts.roles import Capability, Role, Scope, can, reach
 
 
 class Department(models.Model):
@@ -65,6 +65,14 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return can(self.role, capability)
+
+    def reach(self) -> Scope | None:
+        """Which complaints this person sees and works on: own, department or all (None: none)."""
+        if not self.is_active:
+            return None
+        if self.is_superuser:
+            return Scope.ALL
+        return reach(self.role)
 
 
 def _token_digest(salt: str) -> str:

@@ -1,12 +1,18 @@
-"""Who may see and touch which complaint (R-SEC-2), in one place for pages and the API alike."""
+"""Who may see and touch which complaint (R-SEC-2), in one place for pages and the API alike.
+
+The reach comes from `tousu.accounts.roles` (role × capability × scope); everything that belongs to a
+complaint (plans, incidents, solutions, attachments) is seen through `visible_complaints`, and import
+jobs through their importer's reach.
+"""
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from tousu.accounts.models import User
-from tousu.accounts.roles import Capability
-from tousu.complaints.models import Complaint
+from tousu.accounts.roles import Capability, Scope
+from tousu.complaints.models import Complaint, ImportJob
 from tousu.complaints.tracking import normalise
+from tousu.workflow.models import EmergencyPlan
 
 
 class AccessDenied(PermissionError):
@@ -14,19 +20,48 @@ class AccessDenied(PermissionError):
 
 
 def visible_complaints(user: User) -> QuerySet[Complaint]:
-    """A user sees their department's complaints, their own, and the unassigned pool if they handle
-    complaints; roles with `view_all_departments` see everything."""
+    """What the user's reach covers: their own complaints; with department reach also their department's;
+    the unassigned pool if they handle complaints; with all reach everything."""
     complaints = Complaint.objects.all()
-    if not user.is_authenticated or not user.is_active:
+    if not user.is_authenticated:
         return complaints.none()
-    if user.can(Capability.VIEW_ALL_DEPARTMENTS):
+    reach = user.reach()
+    if reach is None:
+        return complaints.none()
+    if reach == Scope.ALL:
         return complaints
     scope = Q(owner=user) | Q(first_owner=user)
-    if user.department_id:
+    if reach == Scope.DEPARTMENT and user.department_id:
         scope |= Q(department_id=user.department_id)
     if user.can(Capability.HANDLE):
         scope |= Q(department__isnull=True, owner__isnull=True)
     return complaints.filter(scope)
+
+
+def visible_plans(user: User) -> QuerySet[EmergencyPlan]:
+    """Emergency plans: every one for those who lead emergencies; otherwise the plans of complaints they
+    see and those whose team they are on."""
+    plans = EmergencyPlan.objects.all()
+    if not user.is_authenticated or user.reach() is None:
+        return plans.none()
+    if user.can(Capability.LEAD_EMERGENCY):
+        return plans
+    return plans.filter(Q(complaints__in=visible_complaints(user)) | Q(members__user=user)).distinct()
+
+
+def visible_import_jobs(user: User) -> QuerySet[ImportJob]:
+    """Import jobs, for those who import: their own; with department reach their department's; with all
+    reach every one. A job's report names rows and tracking numbers, so it is not for everyone."""
+    jobs = ImportJob.objects.all()
+    if not user.is_authenticated or not user.can(Capability.IMPORT):
+        return jobs.none()
+    reach = user.reach()
+    if reach == Scope.ALL:
+        return jobs
+    scope = Q(by=user)
+    if reach == Scope.DEPARTMENT and user.department_id:
+        scope |= Q(by__department_id=user.department_id)
+    return jobs.filter(scope)
 
 
 def access_complaint(user: User, tracking_number: str, *, write: bool = False) -> Complaint:

@@ -11,12 +11,17 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from tousu.accounts.roles import Capability
-from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints, with_next_due
+from tousu.complaints.access import (
+    AccessDenied,
+    access_complaint,
+    visible_complaints,
+    visible_import_jobs,
+    with_next_due,
+)
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Source
-from tousu.complaints.models import ImportJob
 from tousu.complaints.schemas import (
     FULL_RECORD,
     AttachmentOut,
@@ -129,4 +134,4 @@ def create_import(request: HttpRequest, file: File[UploadedFile], channel: Form[
 def get_import(request: HttpRequest, job_id: int):
     if not request.auth.can(Capability.IMPORT):
         raise AccessDenied("this role may not import files")
-    return get_object_or_404(ImportJob, pk=job_id)
+    return get_object_or_404(visible_import_jobs(request.auth), pk=job_id)

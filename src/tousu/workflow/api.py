@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
-from tousu.complaints.access import access_complaint, visible_complaints
+from tousu.complaints.access import access_complaint, visible_complaints, visible_plans
 from tousu.complaints.schemas import ErrorOut
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core import display
@@ -373,18 +373,12 @@ def _plan(plan: EmergencyPlan) -> dict:
 
 
 def _plan_for(user: User, plan_id: int) -> EmergencyPlan:
-    plan = get_object_or_404(EmergencyPlan, pk=plan_id)
-    if not (user.can(Capability.LEAD_EMERGENCY) or plan.members.filter(user=user).exists()
-            or visible_complaints(user).filter(emergency_plans=plan).exists()):
-        raise Http404("no such plan")
-    return plan
+    return get_object_or_404(visible_plans(user), pk=plan_id)
 
 
 @router.get("/emergencies", response=list[PlanOut])
 def list_plans(request: HttpRequest, state: str | None = None):
-    plans = EmergencyPlan.objects.all()
-    if not request.auth.can(Capability.LEAD_EMERGENCY):
-        plans = plans.filter(complaints__in=visible_complaints(request.auth)).distinct()
+    plans = visible_plans(request.auth)
     if state:
         plans = plans.filter(state=state)
     return [_plan(p) for p in plans[:200]]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from tousu.accounts.roles import Capability
 from tousu.assessments.models import Incident
 from tousu.assessments.policies import active_policy
-from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
+from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints, visible_plans
 from tousu.complaints.choices import ENDED
 from tousu.complaints.validation import IntakeError
 from tousu.core import display
@@ -355,10 +355,7 @@ def root_cause(request: HttpRequest, tracking_number: str) -> HttpResponse:
 # ---- emergency plans ---------------------------------------------------------------------------
 
 def _plans_for(user):
-    plans = EmergencyPlan.objects.all()
-    if user.can(Capability.LEAD_EMERGENCY):
-        return plans
-    return (plans.filter(complaints__in=visible_complaints(user)) | plans.filter(members__user=user)).distinct()
+    return visible_plans(user)
 
 
 ACTION_DONE = {

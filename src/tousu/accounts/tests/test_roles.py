@@ -30,3 +30,22 @@ def test_the_leader_leads_emergencies():
 
 def test_an_unknown_role_can_do_nothing():
     assert not any(can("intruder", capability) for capability in Capability)
+
+
+def test_every_role_has_a_reach_and_all_reach_is_what_view_all_departments_means():
+    from tousu.accounts.roles import REACH, Scope, reach
+
+    assert set(REACH) == set(Role)
+    for role in Role:
+        assert can(role, Capability.VIEW_ALL_DEPARTMENTS) == (reach(role) == Scope.ALL)
+        assert Capability.VIEW_ALL_DEPARTMENTS not in CAPABILITIES[role]  # one source: REACH
+    assert reach("intruder") is None
+
+
+def test_a_reach_covers_the_scopes_inside_it():
+    from tousu.accounts.roles import Scope, covers
+
+    assert covers(Scope.ALL, Scope.OWN) and covers(Scope.ALL, Scope.DEPARTMENT) and covers(Scope.ALL, Scope.ALL)
+    assert covers(Scope.DEPARTMENT, Scope.OWN) and not covers(Scope.DEPARTMENT, Scope.ALL)
+    assert covers(Scope.OWN, Scope.OWN) and not covers(Scope.OWN, Scope.DEPARTMENT)
+    assert not covers(None, Scope.OWN)

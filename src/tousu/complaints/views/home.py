@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.roles import Capability
-from tousu.complaints.access import visible_complaints, with_next_due
+from tousu.complaints.access import visible_complaints, visible_plans, with_next_due
 from tousu.complaints.choices import ENDED
 from tousu.complaints.views.listing import sort
 from tousu.workflow.models import ApprovalStep, EmergencyPlan, Solution
@@ -47,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
         approvals_count = pending.count()
     else:
         approvals_count = 0
-    emergencies = EmergencyPlan.objects.filter(state__in=(EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE))
+    emergencies = visible_plans(user).filter(state__in=(EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE))
     context = {"queues": queues, "approvals": approvals, "approvals_count": approvals_count,
                "may_approve": user.can(Capability.APPROVE),
                "emergencies": list(emergencies.order_by("golden_due_at")[:SHOWN]), "emergency_count": emergencies.count(),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.roles import Capability
 from tousu.complaints.actions.import_jobs import start_import
+from tousu.complaints.access import visible_import_jobs
 from tousu.complaints.forms import ImportForm
 from tousu.complaints.models import ImportJob
 from tousu.complaints.validation import IntakeError
@@ -39,6 +40,6 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """A job's progress and report; while it runs, the progress part reloads itself (htmx)."""
     _importer(request)
-    job = get_object_or_404(ImportJob, pk=job_id)
+    job = get_object_or_404(visible_import_jobs(request.user), pk=job_id)
     template = "complaints/_import_job.html" if request.htmx else "complaints/import_job.html"
     return render(request, template, {"job": job})
