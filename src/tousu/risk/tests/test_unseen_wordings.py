@@ -234,3 +234,42 @@ def test_unknowingly_opened_and_unexplained_payments_are_unagreed():
 def test_a_record_the_customer_cannot_find_is_a_service_failure_not_an_enquiry():
     result = run("这个保单号查不到，我要求退保")
     assert result.risk_level == Level.MEDIUM and "baseline.enquiry" not in {r.rule for r in result.reasons}
+
+
+# ---- lending to students, rates against the national standard, scams and unagreed products in more words
+
+@pytest.mark.parametrize("text", ["众邦银行给大学生放款，公然无视国家法律", "海尔消费金融在没有核实的情况下向大学生发放贷款"])
+def test_lending_to_students_is_illegal(text):
+    assert run(text).risk_level == Level.HIGH and spans_point_into_the_text(text, "illegal.student_loan")
+
+
+def test_a_student_without_a_loan_or_a_loan_not_to_a_student_is_no_student_loan():
+    assert reason("我是大学生，想咨询信用卡怎么办理", "illegal.student_loan") is None
+    assert reason("平台没有向学生放款，我是上班以后借的", "illegal.student_loan") is None
+    assert reason("平台向在校学生放款", "illegal.student_loan") is not None
+
+
+def test_a_student_loan_the_company_admits_still_counts():
+    # Reported speech does not cancel it: the clerk confirming it is the evidence.
+    assert reason("客服说他们可以给在校生放款", "illegal.student_loan") is not None
+
+
+@pytest.mark.parametrize("text", ["利息都不符合国家标准", "现在还的钱早就超过了国家利息标准", "这家消费金融年化率超高"])
+def test_interest_against_the_national_standard_is_illegal(text):
+    assert "illegal.rate_cap" in {r.rule for r in run(text).reasons}
+
+
+@pytest.mark.parametrize("text, rule", [("要收取百分之五的印花费才能拿到取款密码", "illegal.fraud"),
+                                         ("不投保就不给放款，这是敲诈", "illegal.fraud"),
+                                         ("以开红包的方式骗领保单", "illegal.fraud"),
+                                         ("办理信用卡分期，自动订购了一个叫还款宝的业务", "illegal.unconsented"),
+                                         ("我没做分期，不知道为什么给我弄的分期还款", "illegal.unconsented"),
+                                         ("保险公司自作主张的给我一直续保", "illegal.unconsented")])
+def test_scams_and_unagreed_products_in_more_words(text, rule):
+    assert run(text).risk_level == Level.HIGH and spans_point_into_the_text(text, rule)
+
+
+def test_a_negation_reaches_over_a_preposition():
+    # "没有向 …", "没给 …": the negation still stands before the thing denied.
+    assert reason("我还没有向银保监投诉，希望先协商", "compliance.regulator") is None
+    assert reason("我已经向银保监投诉", "compliance.regulator") is not None
