@@ -103,11 +103,15 @@ class RootCauseForm(forms.Form):
 
 
 class ActivateForm(forms.Form):
-    on_site = forms.ModelMultipleChoiceField(label=_("On-site handling"), queryset=User.objects.none(), required=False)
+    # Tick boxes: a leader in a crisis picks people at a glance, without Ctrl-clicking a list.
+    on_site = forms.ModelMultipleChoiceField(label=_("On-site handling"), queryset=User.objects.none(), required=False,
+                                             widget=forms.CheckboxSelectMultiple(attrs={"class": "people"}))
     logistics = forms.ModelMultipleChoiceField(label=_("Logistics support"), queryset=User.objects.none(),
-                                               required=False)
+                                               required=False,
+                                               widget=forms.CheckboxSelectMultiple(attrs={"class": "people"}))
     records = forms.ModelMultipleChoiceField(label=_("Records and analysis"), queryset=User.objects.none(),
-                                             required=False)
+                                             required=False,
+                                             widget=forms.CheckboxSelectMultiple(attrs={"class": "people"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

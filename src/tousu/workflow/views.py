@@ -87,6 +87,7 @@ def handling_context(complaint, user, now) -> dict:
     return {
         "actions": available_actions(complaint.status, user.role) if may_handle else [],
         "clocks": card.current, "earlier_clocks": card.earlier, "calendars": card.calendars, "now": now,
+        "any_extendable": any(c.extendable for c in card.current),
         "may_pause": may_handle and complaint.status in PAUSABLE and stopped is None
         and complaint.waiting_since is None,
         "may_resume": may_handle and complaint.waiting_since is not None,

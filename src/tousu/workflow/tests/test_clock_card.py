@@ -49,7 +49,7 @@ def test_a_reopened_complaint_shows_each_stage_once_in_chinese_with_earlier_cloc
     assert sorted(stages) == sorted(set(stages)), stages  # each stage once
     assert stages[:4] == ["acknowledge", "first_response", "investigation", "solution"]
     investigation = _section(table, r'data-stage="investigation".*?</tr>')
-    assert "<td>调查</td>" in investigation and "5 个工作日" in investigation
+    assert "<strong>调查</strong>" in investigation and "5 个工作日" in investigation
     assert "还剩 5 天 22 小时" in investigation  # due 11-09 10:00 (5 working days), read at 11-03 12:00
     assert "调查3–5个工作日" in investigation  # the rule it comes from
     earlier = _section(page, r'<details id="earlier-clocks">.*?</details>')
