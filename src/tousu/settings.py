@@ -123,22 +123,26 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login lockout (django-axes, counted in the database so every worker sees the same count): after
-# TOUSU_LOGIN_FAILURE_LIMIT failed logins for one username (from any address), or from one address (for any
-# usernames), logins are locked for TOUSU_LOGIN_LOCK_MINUTES after the last failure; a right password
-# during the lock is refused too. A successful login clears its username's and address's failures, so
-# colleagues behind one office address are not locked out by each other's typos.
+# TOUSU_LOGIN_FAILURE_LIMIT failed logins for one username (from any address), or
+# TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT from one address (for any usernames: higher, so that colleagues behind
+# one office address are not locked out by one person's typos), logins are locked for
+# TOUSU_LOGIN_LOCK_MINUTES after the last failure; a right password during the lock is refused too.
 # The API's tokens do not go through this (see accounts.models.ApiToken.authenticate).
 TOUSU_LOGIN_FAILURE_LIMIT = env_int("TOUSU_LOGIN_FAILURE_LIMIT", 5)
 TOUSU_LOGIN_LOCK_MINUTES = env_int("TOUSU_LOGIN_LOCK_MINUTES", 15)
+TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 if TOUSU_LOGIN_FAILURE_LIMIT < 1:
     raise SettingError(f"TOUSU_LOGIN_FAILURE_LIMIT={TOUSU_LOGIN_FAILURE_LIMIT}: at least 1")
+if TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT < TOUSU_LOGIN_FAILURE_LIMIT:
+    raise SettingError(f"TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT={TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT}: at least "
+                       f"TOUSU_LOGIN_FAILURE_LIMIT ({TOUSU_LOGIN_FAILURE_LIMIT})")
 if TOUSU_LOGIN_LOCK_MINUTES < 1:
     raise SettingError(f"TOUSU_LOGIN_LOCK_MINUTES={TOUSU_LOGIN_LOCK_MINUTES}: at least 1")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = TOUSU_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=TOUSU_LOGIN_LOCK_MINUTES)
-# Either: guessing one person's password from many addresses, or many people's from one address.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The username always; the address too once it has TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT failures.
+AXES_LOCKOUT_PARAMETERS = "tousu.accounts.lockout.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 # The lock lifts at the time the page gives, however often someone tries meanwhile.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -6,14 +6,16 @@ used (staff or admin) again, with the name they typed and one error saying until
 
 from datetime import datetime
 
+from axes.attempts import get_cool_off_threshold
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,13 +25,31 @@ from django.utils.translation import gettext as _
 LOCKED_STATUS = 429
 
 
+def _address_failures(address: str, request: HttpRequest) -> int:
+    counted = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=get_cool_off_threshold(request))
+    return counted.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
+def lockout_parameters(request_or_attempt, credentials: dict | None = None) -> list[str]:
+    """What axes locks: always the username (guessing one person's password from many addresses); the
+    address as well once it has TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT failures within the lock time (trying
+    passwords over many usernames). An address alone at TOUSU_LOGIN_FAILURE_LIMIT would let one person's
+    typos lock a whole office behind one address out."""
+    address = getattr(request_or_attempt, "axes_ip_address", None)
+    if (isinstance(request_or_attempt, HttpRequest) and address
+            and _address_failures(address, request_or_attempt) >= settings.TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT):
+        return ["username", "ip_address"]
+    return ["username"]
+
+
 def unlocks_at(username: str, request: HttpRequest) -> datetime | None:
-    """When the lock lifts: the last counted failure of this username or this address plus the cool-off
-    (settings.AXES_LOCKOUT_PARAMETERS locks either)."""
+    """When the lock lifts: the last counted failure of what is locked (the username, and the address when
+    it is locked too) plus the cool-off."""
     cool_off = get_cool_off(request)
-    address = getattr(request, "axes_ip_address", None)
-    last = (AccessAttempt.objects.filter(Q(username=username) | Q(ip_address=address))
-            .aggregate(last=Max("attempt_time"))["last"])
+    locked = Q(username=username)
+    if "ip_address" in lockout_parameters(request):
+        locked |= Q(ip_address=request.axes_ip_address)
+    last = AccessAttempt.objects.filter(locked).aggregate(last=Max("attempt_time"))["last"]
     if cool_off is None or last is None:
         return None
     return last + cool_off

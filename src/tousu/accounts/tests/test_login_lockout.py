@@ -69,10 +69,19 @@ def test_a_locked_username_is_locked_from_every_address(client):
 
 def test_one_address_guessing_many_usernames_is_locked(client):
     make_user(username="wang")
-    for n in range(settings.TOUSU_LOGIN_FAILURE_LIMIT):
-        client.post(LOGIN, {"username": f"guess{n}", "password": "wrong-guess"})
+    for n in range(settings.TOUSU_LOGIN_ADDRESS_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": f"guess{n % 7}-{n}", "password": "wrong-guess"})
     response = client.post(LOGIN, {"username": "wang", "password": PASSWORD})
     assert response.status_code == 429 and not _logged_in(client)
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def test_one_persons_typos_do_not_lock_colleagues_at_the_same_address(client):
+    make_user(username="wang")
+    make_user(username="li")
+    _fail(client, "wang", settings.TOUSU_LOGIN_FAILURE_LIMIT)
+    assert client.post(LOGIN, {"username": "wang", "password": PASSWORD}).status_code == 429
+    assert client.post(LOGIN, {"username": "li", "password": PASSWORD}).status_code == 302
 
 
 def test_a_successful_login_clears_the_failures_before_it(client):
