@@ -82,6 +82,10 @@ def report(database: str, result: dict, raw_sqlite: float, kill: bool) -> bool:
     print(f"complaints/s            {load['per_second']:10,.1f}   ({load['created']:,} answered 201 in {load['seconds']} s; "
           f"{load['per_second'] / raw_sqlite:.3f} of the raw SQLite rate)")
     print(f"latency p50 / p95 / p99 {load['p50_ms']:7.0f} / {load['p95_ms']:.0f} / {load['p99_ms']:.0f} ms")
+    if "server_cpu_ms" in result:
+        cpu, cores = result["server_cpu_ms"], os.cpu_count() or 1
+        print(f"CPU per complaint       {cpu:7.1f} ms in tousu serve (web workers and consumer: at most "
+              f"{1000 * cores / cpu:.0f}/s on {cores} idle cores), {result['client_cpu_ms']:.1f} ms in the clients")
     if "raw_postgres" in result:
         print(f"raw one-row INSERT+COMMIT (PostgreSQL): {result['raw_postgres']:,.0f} rows/s")
     print(f"other answers           {load['failures'] or 'none'}")
@@ -162,7 +166,7 @@ def run_round(args) -> dict:
     from tousu.notify.models import WebhookEndpoint
     from tousu.testing.load import ComplaintBodies, run_clients
     from tousu.testing.losses import check_deliveries, check_stored, drain_outbox, received_keys
-    from tousu.testing.served import Consumer, Killer, Server, kill_plan, tousu_command
+    from tousu.testing.served import Consumer, Killer, Server, kill_plan, tousu_command, tree_cpu_seconds
     from tousu.testing.servers import SmtpServer, WebhookServer, free_port
 
     def say(message: str) -> None:
@@ -203,7 +207,12 @@ def run_round(args) -> dict:
             warm = run_clients(port, token, clients=min(args.clients, 4), seconds=2, bodies=bodies)
             killer = Killer(server, consumer, kill_plan(args.seconds)).start() if consumer is not None else None
             say(f"{args.clients} clients for {args.seconds:.0f} s")
+            assert server.process is not None
+            server_cpu, client_cpu = tree_cpu_seconds(server.process.pid), time.process_time()
             load = run_clients(port, token, clients=args.clients, seconds=args.seconds, bodies=bodies)
+            if killer is None:  # killed workers take their CPU time with them
+                result["server_cpu_ms"] = (tree_cpu_seconds(server.process.pid) - server_cpu) * 1000 / len(load.created)
+            result["client_cpu_ms"] = (time.process_time() - client_cpu) * 1000 / max(len(load.created), 1)
             if killer is not None:
                 killer.join()
                 result["kills"] = killer.done

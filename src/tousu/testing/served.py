@@ -32,6 +32,15 @@ def children(pid: int) -> list[int]:
             and fields[0] != "Z"]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and every living descendant: what a server costs
+    per unit of work, a figure a busy machine disturbs far less than wall time."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = _stat(pid)
+    own = (int(fields[11]) + int(fields[12])) / ticks if fields else 0.0
+    return own + sum(tree_cpu_seconds(child) for child in children(pid))
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")

@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.events import record_many
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import enqueue
@@ -55,9 +54,8 @@ def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> li
     insert_rows(EmergencyLog, ("plan", "kind", "event", "data", "text", "by", "at"),
                 [(plan.pk, EmergencyLog.Kind.STATE, EmergencyLog.Event.PROPOSED, {"by": "assessment"}, "", None, now)
                  for plan in plans])
-    record_many(
-        [(c.pk, EventKind.EMERGENCY, None, now, "", {"plan": plan.pk, "state": State.PROPOSED})
-                 for plan, c in pairs])
+    events.record_many(events.emergency_row(c.pk, by=None, at=now, plan=plan.pk, state=State.PROPOSED)
+                       for plan, c in pairs)
     recipients, hooks = leaders(), active_webhooks()
     store([row for plan, c in pairs for row in build(
         key=f"emergency:{plan.pk}", kind="emergency", complaint=c, now=now, recipients=recipients, hooks=hooks,
@@ -86,9 +84,8 @@ def attach_to_plan(plan: EmergencyPlan, complaints: Sequence[Complaint], *, now:
     linked = set(plan.complaints.values_list("id", flat=True))
     new = [c for c in complaints if c.pk not in linked]
     insert_rows(EmergencyPlan.complaints.through, ("emergencyplan", "complaint"), [(plan.pk, c.pk) for c in new])
-    record_many([(c.pk, EventKind.EMERGENCY, None, now, "",
-                                                 {"plan": plan.pk, "state": plan.state, "linked": True})
-                                                for c in new])
+    events.record_many(events.emergency_row(c.pk, by=None, at=now, plan=plan.pk, state=plan.state, linked=True)
+                       for c in new)
 
 
 def _lead(by: User) -> None:
@@ -106,8 +103,7 @@ def _state_change(plan: EmergencyPlan, *, to: str, by: User, now: datetime, even
         setattr(plan, name, value)
     EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.STATE, by=by, at=now, event=event, text=text)
     for complaint in plan.complaints.all():
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, actor=by, at=now, note=text,
-                                      data={"plan": plan.pk, "state": to})
+        events.emergency(complaint.pk, by=by, at=now, note=text, plan=plan.pk, state=to)
 
 
 def activate(plan: EmergencyPlan, *, by: User, now: datetime, team: Sequence[tuple[User, str]] = ()) -> EmergencyPlan:
@@ -194,8 +190,7 @@ def link(plan: EmergencyPlan, complaint: Complaint, *, by: User, now: datetime) 
         EmergencyLog.objects.create(plan=plan, kind=EmergencyLog.Kind.ACTION, by=by, at=now,
                                     event=EmergencyLog.Event.LINKED,
                                     data={"tracking_number": complaint.tracking_number})
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.EMERGENCY, actor=by, at=now,
-                                      data={"plan": plan.pk, "state": plan.state, "linked": True})
+        events.emergency(complaint.pk, by=by, at=now, plan=plan.pk, state=plan.state, linked=True)
 
 
 def close_plan(plan: EmergencyPlan, *, by: User, review: str, now: datetime) -> EmergencyPlan:
