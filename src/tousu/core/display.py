@@ -152,6 +152,9 @@ def reason_text(reason: Mapping[str, Any]) -> str:
             "factor": label, "amount": money(value), "limit": money(limit) if limit is not None else "¥10,000"}
     if rule == "money.amount":
         return _("%(factor)s: amount %(amount)s") % {"factor": label, "amount": money(value)}
+    if rule == "illegal.rate_above_cap" and value is not None:
+        return _("%(factor)s: a yearly rate of %(rate)s%% above the legal cap of %(limit)s%% — %(words)s") % {
+            "factor": label, "rate": f"{float(value):g}", "limit": f"{float(limit or 24):g}", "words": _quoted(matches)}
     if rule.endswith(".channel"):
         return _("%(factor)s: received through %(channel)s") % {
             "factor": label, "channel": _CHOICES["channel"].get(code, code)}
