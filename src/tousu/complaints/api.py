@@ -30,6 +30,7 @@ from tousu.complaints.schemas import (
     ErrorOut,
     ImportJobOut,
 )
+from tousu.complaints.tasks import queue_import
 from tousu.complaints.validation import FieldError, IntakeData, IntakeError
 from tousu.core.masking import looks_like_personal_search
 from tousu.intake.corrections import change_facts
@@ -127,7 +128,7 @@ def upload_attachment(request: HttpRequest, tracking_number: str, file: File[Upl
 def create_import(request: HttpRequest, file: File[UploadedFile], channel: Form[str] = ""):
     """Import a .csv or .xlsx file in the background (as the upload page does); follow it at
     `GET /api/imports/{id}` until `state` is `done` or `failed`."""
-    return Status(202, start_import(file, by=request.auth, channel=channel, now=timezone.now()))
+    return Status(202, queue_import(start_import(file, by=request.auth, channel=channel, now=timezone.now())))
 
 
 @router.get("/imports/{job_id}", response={200: ImportJobOut, 403: ErrorOut, 404: ErrorOut}, tags=["imports"])

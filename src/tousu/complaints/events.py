@@ -160,6 +160,122 @@ def incident_rows(complaint_ids: Iterable[int], *, by: Any, at: datetime, incide
             for pk in complaint_ids]
 
 
+def attachment_added(complaint_id: int, *, by: Any, at: datetime, name: str, sha256: str,
+                     size: int) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.ATTACHMENT_ADDED, by, at,
+                       data={"name": name, "sha256": sha256, "size": size}))
+
+
+def contact(complaint_id: int, *, by: Any, at: datetime, note: str, channel: str, direction: str = "outbound",
+            **details: Any) -> ComplaintEvent:
+    """A contact with the customer (call, message, mail; `direction` inbound or outbound); `details` name
+    what it was about (a message key, a follow-up stage, an expected date …)."""
+    return _write(_row(complaint_id, EventKind.CONTACT, by, at, note,
+                       {"channel": channel, "direction": direction, **details}))
+
+
+def reference_case_marked(complaint_id: int, *, by: Any, at: datetime, case: int) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.NOTE, by, at, data={"reference_case": case}))
+
+
+def personal_data_viewed(complaint_id: int, *, by: Any, at: datetime, via: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.PERSONAL_DATA_VIEWED, by, at, data={"via": via}))
+
+
+def anonymised(complaint_id: int, *, at: datetime, cleared: list[str], text_masked: bool, events_masked: int,
+               redacted: dict[str, str]) -> ComplaintEvent:
+    """Retention masked the complaint's personal data; `redacted`: {event id: hash of its masked fields}."""
+    return _write(_row(complaint_id, EventKind.ANONYMISED, None, at, data={
+        "cleared": cleared, "text_masked": text_masked, "events_masked": events_masked, "redacted": redacted}))
+
+
+def status_changed(complaint_id: int, *, by: Any, at: datetime, reason: str, action: str, before: str,
+                   after: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.STATUS_CHANGED, by, at, reason,
+                       {"action": action, "before": before, "after": after}))
+
+
+def transferred(complaint_id: int, *, by: Any, at: datetime, reason: str, before: dict, after: dict) -> ComplaintEvent:
+    """`before` / `after`: {"owner": user id, "department": department id}."""
+    return _write(_row(complaint_id, EventKind.TRANSFERRED, by, at, reason, {"before": before, "after": after}))
+
+
+def paused(complaint_id: int, *, by: Any, at: datetime, reason: str, kind: str = "",
+           source: str = "") -> ComplaintEvent:
+    """The clocks stopped: waiting for the customer, or (`kind` appraisal) time excluded by `source`."""
+    data = {"kind": kind, "source": source} if kind else {}
+    return _write(_row(complaint_id, EventKind.PAUSED, by, at, reason, data))
+
+
+def resumed(complaint_id: int, *, by: Any, at: datetime, note: str, since: datetime, paused_seconds: float | None = None,
+            kind: str = "", excluded_seconds: float | None = None) -> ComplaintEvent:
+    data: dict[str, Any] = {"since": since.isoformat()}
+    if kind:
+        data.update(kind=kind, excluded_seconds=excluded_seconds)
+    else:
+        data["paused_seconds"] = paused_seconds
+    return _write(_row(complaint_id, EventKind.RESUMED, by, at, note, data))
+
+
+def deadline_extended(complaint_id: int, *, by: Any, at: datetime, reason: str, stage: str, before: datetime,
+                      after: datetime, second: bool) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.DEADLINE_EXTENDED, by, at, reason,
+                       {"stage": stage, "before": before.isoformat(), "after": after.isoformat(), "second": second}))
+
+
+def deadline_warning_row(complaint_id: int, *, at: datetime, stage: str, due_at: datetime) -> Row:
+    return _row(complaint_id, EventKind.DEADLINE_WARNING, None, at, data={"stage": stage, "due_at": due_at.isoformat()})
+
+
+def escalated_row(complaint_id: int, *, at: datetime, reason: str, step: str, stage: str = "", level: int | None = None,
+                  to: list[str] | None = None, plan: int | None = None) -> Row:
+    """Escalated (`step`: owner, manager, leader) for a late stage clock, or for an emergency `plan` not
+    confirmed within its golden period."""
+    data: dict[str, Any] = {"step": step}
+    if plan is not None:
+        data["plan"] = plan
+    else:
+        data.update(stage=stage, level=level, to=to or [])
+    return _row(complaint_id, EventKind.ESCALATED, None, at, reason, data)
+
+
+def solution_proposed(complaint_id: int, *, by: Any, at: datetime, measures: str, solution: int, compensation: str,
+                      chain: list[str]) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.SOLUTION_PROPOSED, by, at, measures,
+                       {"solution": solution, "compensation": compensation, "chain": chain}))
+
+
+def approval(complaint_id: int, *, by: Any, at: datetime, reason: str, solution: int, step: int, role: str,
+             decision: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.APPROVAL, by, at, reason,
+                       {"solution": solution, "step": step, "role": role, "decision": decision}))
+
+
+def root_cause(complaint_id: int, *, by: Any, at: datetime, whys: list[str], category: str, department: int | None,
+               person: int | None, evidence: list[int]) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.ROOT_CAUSE, by, at, " → ".join(whys), {
+        "category": category, "department": department, "person": person, "evidence": evidence}))
+
+
+def mediation_ended(complaint_id: int, *, by: Any, at: datetime, note: str, outcome: str,
+                    ended_at: datetime) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.NOTE, by, at, note, {"mediation": outcome, "ended_at": ended_at.isoformat()}))
+
+
+def time_bar_checked(complaint_id: int, *, by: Any, at: datetime, harm_known_on: Any, time_barred: bool,
+                     source: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.NOTE, by, at, data={
+        "harm_known_on": harm_known_on.isoformat(), "time_barred": time_barred, "source": source}))
+
+
+def survey_sent(complaint_id: int, *, at: datetime, link: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.SURVEY_SENT, None, at, data={"link": link}))
+
+
+def survey_answered(complaint_id: int, *, at: datetime, score: int, comment: str) -> ComplaintEvent:
+    return _write(_row(complaint_id, EventKind.SURVEY_ANSWERED, None, at, comment, {"score": score}))
+
+
 def fields_changed(complaint_id: int, *, by: Any, at: datetime, changes: dict[str, list]) -> ComplaintEvent:
     """Facts corrected after intake: {field: [before, after]}."""
     return _write(_row(complaint_id, EventKind.FIELDS_CHANGED, by, at, data={"changes": changes}))

@@ -1,9 +1,15 @@
+"""Background jobs (entry points, like views): each calls one action. Jobs are queued on commit, so a
+worker never looks for a row that is not stored yet."""
+
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from tousu.complaints.actions.email_intake import MailboxSettings, fetch
+from tousu.complaints.actions.import_jobs import resume_stalled, run_import
+from tousu.complaints.models import ImportJob
 
 
 @db_periodic_task(crontab(minute="*/2"))
@@ -19,13 +25,18 @@ def fetch_mail_periodically() -> dict | None:
 
 @db_task()
 def import_job_task(job_id: int) -> None:
-    from tousu.complaints.actions.import_jobs import run_import
-
     run_import(job_id)
+
+
+def queue_import(job: ImportJob) -> ImportJob:
+    """Queue a started import (`import_jobs.start_import`) once its job row is committed."""
+    transaction.on_commit(lambda: import_job_task(job.pk))
+    return job
 
 
 @db_periodic_task(crontab(minute="*"))
 def resume_stalled_imports() -> list[int]:
-    from tousu.complaints.actions.import_jobs import resume_stalled
-
-    return resume_stalled(now=timezone.now())
+    ids = resume_stalled(now=timezone.now())
+    for job_id in ids:
+        import_job_task(job_id)
+    return ids

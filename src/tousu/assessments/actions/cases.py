@@ -9,16 +9,16 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.assessments.models import ReferenceCase
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import ENDED, EventKind
+from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import FieldError, IntakeError
 
 
 def reference_case_event(complaint: Complaint, case: ReferenceCase, *, by: User, now: datetime) -> ComplaintEvent:
     # A note whose data says what happened (codes, not a sentence): the history renders it.
-    return ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.NOTE, actor=by, at=now,
-                                         data={"reference_case": case.pk})
+    return events.reference_case_marked(complaint.pk, by=by, at=now, case=case.pk)
 
 
 def mark_reference_case(complaint: Complaint, *, by: User, solution: str, outcome: str,

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from tousu.accounts.models import User
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Attachment, Complaint, ComplaintEvent
+from tousu.complaints import events
+from tousu.complaints.models import Attachment, Complaint
 from tousu.complaints.uploads import check_attachment
 
 
@@ -41,8 +41,6 @@ def add_attachment(complaint: Complaint, upload: UploadedFile, *, by: User | Non
         else:
             attachment.file.save(sha256, ContentFile(bytes(content)), save=False)
         attachment.save()
-        ComplaintEvent.objects.create(
-            complaint=complaint, kind=EventKind.ATTACHMENT_ADDED, actor=by, at=now,
-            data={"name": attachment.original_name, "sha256": sha256, "size": attachment.size},
-        )
+        events.attachment_added(complaint.pk, by=by, at=now, name=attachment.original_name, sha256=sha256,
+                                size=attachment.size)
     return attachment

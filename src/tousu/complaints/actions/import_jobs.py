@@ -2,7 +2,7 @@
 
 The file is stored and an `ImportJob` row tracks its progress and report; a queue worker imports it batch
 by batch. After each committed batch the job records the last row read and the report so far. A worker
-that dies mid-file leaves the job running with an old heartbeat: `resume_stalled` queues it again, and
+that dies mid-file leaves the job running with an old heartbeat: `resume_stalled` finds it to queue again, and
 the next attempt goes on after the last committed batch, so no row is stored or counted twice.
 """
 
@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -41,7 +40,8 @@ class LostJob(RuntimeError):
 
 
 def start_import(upload: UploadedFile, *, by: User, channel: str, now: datetime) -> ImportJob:
-    """Store the file and queue its import; the page follows the job."""
+    """Store the file as a queued job; the caller queues its import (`tasks.queue_import`), and the page
+    follows the job."""
     if not by.can(Capability.IMPORT):
         raise AccessDenied("this role may not import files")
     errors = []
@@ -58,14 +58,7 @@ def start_import(upload: UploadedFile, *, by: User, channel: str, now: datetime)
                     created_at=now)
     job.file.save(upload.name, upload, save=False)
     job.save()
-    transaction.on_commit(lambda: _enqueue(job.pk))
     return job
-
-
-def _enqueue(job_id: int) -> None:
-    from tousu.complaints.tasks import import_job_task
-
-    import_job_task(job_id)
 
 
 def claim(job_id: int, *, now: datetime) -> ImportJob | None:
@@ -119,12 +112,10 @@ def run_import(job_id: int) -> ImportJob | None:
 
 
 def resume_stalled(*, now: datetime) -> list[int]:
-    """Queue again the jobs whose worker died (running, no batch committed lately) or whose queueing was
-    lost (still queued long after upload). Returns their ids."""
+    """The jobs to queue again: those whose worker died (running, no batch committed lately) or whose
+    queueing was lost (still queued long after upload)."""
     stale = now - stall_after()
     ids = list(ImportJob.objects.filter(
         Q(state=ImportJob.State.RUNNING, heartbeat_at__lt=stale) | Q(state=ImportJob.State.QUEUED, created_at__lt=stale)
     ).values_list("id", flat=True))
-    for job_id in ids:
-        _enqueue(job_id)
     return ids

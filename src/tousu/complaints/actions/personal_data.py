@@ -7,8 +7,8 @@ from django.db import transaction
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
 from tousu.complaints.models import Complaint, ComplaintEvent
 
 
@@ -17,5 +17,4 @@ def open_full_record(complaint: Complaint, *, by: User, now: datetime, via: str)
     if not by.can(Capability.VIEW_PERSONAL_DATA):
         raise AccessDenied("this role may not see personal data")
     with transaction.atomic():
-        return ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.PERSONAL_DATA_VIEWED, actor=by,
-                                             at=now, data={"via": via})
+        return events.personal_data_viewed(complaint.pk, by=by, at=now, via=via)

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import transaction
 
 from tousu.assessments.policies import active_policy
+from tousu.complaints import events
 from tousu.complaints.choices import EventKind, Status
 from tousu.complaints.events import redact
 from tousu.complaints.models import Complaint, ComplaintEvent
@@ -67,7 +68,6 @@ def _anonymise(complaint: Complaint, now: datetime) -> int:
             event.note, event.data = note, data
             changed.append(event)
     redacted = redact(changed)  # the audit chain (R-SEC-4) then accepts the masked rows
-    ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.ANONYMISED, at=now,
-                                  data={"cleared": cleared, "text_masked": text_masked,
-                                        "events_masked": len(changed), "redacted": redacted})
+    events.anonymised(complaint.pk, at=now, cleared=cleared, text_masked=text_masked, events_masked=len(changed),
+                      redacted=redacted)
     return len(changed)

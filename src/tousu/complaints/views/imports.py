@@ -6,10 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tousu.accounts.roles import Capability
-from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.access import visible_import_jobs
+from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.forms import ImportForm
 from tousu.complaints.models import ImportJob
+from tousu.complaints.tasks import queue_import
 from tousu.complaints.validation import IntakeError
 
 
@@ -25,8 +26,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = start_import(form.cleaned_data["file"], by=request.user, channel=form.cleaned_data["channel"],
-                               now=timezone.now())
+            job = queue_import(start_import(form.cleaned_data["file"], by=request.user,
+                                            channel=form.cleaned_data["channel"], now=timezone.now()))
         except IntakeError as exc:
             for error in exc.errors:
                 form.add_error(error.field, error.reason)

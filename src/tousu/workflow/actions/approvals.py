@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability, Role
 from tousu.assessments.policies import active_policy
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.notify.outbox import enqueue
 from tousu.workflow import chain
@@ -70,9 +70,8 @@ def propose_solution(complaint: Complaint, data: SolutionInput, *, by: User, now
         ApprovalStep.objects.bulk_create([ApprovalStep(solution=solution, order=i, role=role)
                                           for i, role in enumerate(chain, start=1)])
         perform(complaint, Action.PROPOSE_SOLUTION, by=by, now=now, system=True)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.SOLUTION_PROPOSED, actor=by, at=now,
-                                      note=solution.measures, data={"solution": solution.pk,
-                                                                    "compensation": str(amount), "chain": chain})
+        events.solution_proposed(complaint.pk, by=by, at=now, measures=solution.measures, solution=solution.pk,
+                                 compensation=str(amount), chain=chain)
         _ask(solution, chain[0], now)
     return solution
 
@@ -121,9 +120,8 @@ def decide(solution: Solution, *, by: User, approve: bool, reason: str, now: dat
                 decision=decision, decided_by=by, decided_at=now, reason=reason.strip()):
             raise IntakeError([FieldError("solution", _("someone decided this step meanwhile; reload"))])
         step.decision, step.decided_by, step.decided_at, step.reason = decision, by, now, reason.strip()
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.APPROVAL, actor=by, at=now,
-                                      note=reason.strip(), data={"solution": solution.pk, "step": step.order,
-                                                                 "role": step.role, "decision": decision})
+        events.approval(complaint.pk, by=by, at=now, reason=reason.strip(), solution=solution.pk, step=step.order,
+                        role=step.role, decision=decision)
         following = current_step(solution)
         if not approve:
             Solution.objects.filter(pk=solution.pk).update(status=Solution.Decision.REJECTED)

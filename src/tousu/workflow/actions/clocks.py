@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.timeline import SHANGHAI
 from tousu.timeline.rules import Stage, time_barred
@@ -56,8 +56,7 @@ def record_follow_up(complaint: Complaint, *, by: User, note: str, now: datetime
         raise IntakeError(errors)
     with transaction.atomic():
         Deadline.objects.filter(pk=clock.pk).update(met_at=now)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.CONTACT, actor=by, at=now, note=note.strip(),
-                                      data={"direction": "outbound", "follow_up": clock.stage})
+        events.contact(complaint.pk, by=by, at=now, note=note.strip(), channel="", follow_up=clock.stage)
     clock.met_at = now
     return clock
 
@@ -79,8 +78,7 @@ def end_mediation(complaint: Complaint, *, by: User | None, agreed: bool, now: d
     with transaction.atomic():
         if not Deadline.objects.filter(pk=clock.pk, met_at__isnull=True).update(met_at=ended_at, outcome=outcome):
             raise IntakeError([FieldError("stage", _("the mediation was ended meanwhile"))])
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.NOTE, actor=by, at=now, note=note.strip(),
-                                      data={"mediation": outcome, "ended_at": ended_at.isoformat()})
+        events.mediation_ended(complaint.pk, by=by, at=now, note=note.strip(), outcome=outcome, ended_at=ended_at)
         if not agreed:
             start_stages(complaint, {Stage.MEDIATION_NOTICE}, start=ended_at)
     clock.met_at, clock.outcome = ended_at, outcome
@@ -137,7 +135,6 @@ def check_time_bar(complaint: Complaint, *, by: User, harm_known_on: date | None
         check, _created = TimeBarCheck.objects.update_or_create(complaint=complaint, defaults={
             "harm_known_on": harm_known_on, "barred": barred, "limit": bar.limit.model_dump(exclude_none=True),
             "source": bar.source, "checked_by": by, "checked_at": now})
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.NOTE, actor=by, at=now,
-                                      data={"harm_known_on": harm_known_on.isoformat(), "time_barred": barred,
-                                            "source": bar.source})
+        events.time_bar_checked(complaint.pk, by=by, at=now, harm_known_on=harm_known_on, time_barred=barred,
+                                source=bar.source)
     return check

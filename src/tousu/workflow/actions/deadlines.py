@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.assessments.policies import active_policy
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import update_rows
 from tousu.timeline import WorkCalendar
@@ -211,7 +211,7 @@ def pause(complaint: Complaint, *, by: User, reason: str, now: datetime) -> None
         _stop_clocks(complaint, kind=PauseKind.CUSTOMER, by=by, reason=reason.strip(), now=now)
         complaint.waiting_since = now
         Complaint.objects.filter(pk=complaint.pk).update(waiting_since=now, updated_at=now)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.PAUSED, actor=by, at=now, note=reason.strip())
+        events.paused(complaint.pk, by=by, at=now, reason=reason.strip())
 
 
 def resume(complaint: Complaint, *, by: User | None, now: datetime, note: str = "") -> None:
@@ -222,8 +222,7 @@ def resume(complaint: Complaint, *, by: User | None, now: datetime, note: str = 
     with transaction.atomic():
         _restart_clocks(complaint, by=by, now=now)
         Complaint.objects.filter(pk=complaint.pk).update(waiting_since=None, updated_at=now)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.RESUMED, actor=by, at=now, note=note,
-                                      data={"since": complaint.waiting_since.isoformat(), "paused_seconds": paused_for})
+        events.resumed(complaint.pk, by=by, at=now, note=note, since=complaint.waiting_since, paused_seconds=paused_for)
         complaint.waiting_since = None
 
 
@@ -243,8 +242,7 @@ def exclude_time(complaint: Complaint, *, by: User, reason: str, now: datetime) 
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=now)
         stopped = complaint.clock_pauses.get(ended_at__isnull=True)
         source = limits.excluded_time["appraisal"].source
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.PAUSED, actor=by, at=now,
-                                      note=reason.strip(), data={"kind": PauseKind.APPRAISAL, "source": source})
+        events.paused(complaint.pk, by=by, at=now, reason=reason.strip(), kind=PauseKind.APPRAISAL, source=source)
         _tell_customer(complaint, key=f"appraisal:{stopped.pk}", now=now,
                        note=_("The customer was told that appraisal time is not counted toward the time limit"),
                        subject=_("Your complaint %(number)s: appraisal under way")
@@ -267,9 +265,8 @@ def end_exclusion(complaint: Complaint, *, by: User | None, now: datetime, note:
         _restart_clocks(complaint, by=by, now=now)
         Complaint.objects.filter(pk=complaint.pk).update(updated_at=now)
         excluded = (now - stopped.started_at).total_seconds()
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.RESUMED, actor=by, at=now, note=note,
-                                      data={"kind": PauseKind.APPRAISAL, "since": stopped.started_at.isoformat(),
-                                            "excluded_seconds": excluded})
+        events.resumed(complaint.pk, by=by, at=now, note=note, since=stopped.started_at, kind=PauseKind.APPRAISAL,
+                       excluded_seconds=excluded)
     stopped.refresh_from_db()
     return stopped
 
@@ -326,9 +323,8 @@ def extend(complaint: Complaint, stage: str, *, by: User, reason: str, now: date
         deadline.next_escalation_at = due
         deadline.escalation_level = 0
         deadline.save()
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.DEADLINE_EXTENDED, actor=by, at=now,
-                                      note=reason.strip(), data={"stage": stage, "before": before.isoformat(),
-                                                                 "after": due.isoformat(), "second": second})
+        events.deadline_extended(complaint.pk, by=by, at=now, reason=reason.strip(), stage=stage, before=before,
+                                 after=due, second=second)
         tell_expected_date(complaint, deadline.due_at, now=now, key=f"extended:{deadline.pk}" + (":2" if second else ""))
     return deadline
 
@@ -355,9 +351,7 @@ def _tell_customer(complaint: Complaint, *, key: str, now: datetime, note: str, 
     address (the public progress page shows the rest)."""
     from tousu.notify.outbox import enqueue
 
-    ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.CONTACT, actor=by, at=now, note=note,
-                                  data={"channel": "email" if complaint.email else "", "direction": "outbound",
-                                        **data})
+    events.contact(complaint.pk, by=by, at=now, note=note, channel="email" if complaint.email else "", **data)
     if complaint.email:
         enqueue(key=key, kind="customer_update", complaint=complaint, now=now, recipients=[],
                 addresses=[complaint.email], webhooks=False, subject=subject, body=body)

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
 from tousu.assessments.policies import active_policy
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.workflow.models import RootCause
 
@@ -39,10 +39,8 @@ def record_root_cause(complaint: Complaint, *, by: User, category: str, whys: Se
             "category": category, "whys": chain, "responsible_department": responsible_department,
             "responsible_person": responsible_person, "updated_by": by, "updated_at": now})
         cause.evidence.set(attachments)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.ROOT_CAUSE, actor=by, at=now,
-                                      note=" → ".join(chain),
-                                      data={"category": category,
-                                            "department": responsible_department.pk if responsible_department else None,
-                                            "person": responsible_person.pk if responsible_person else None,
-                                            "evidence": [a.pk for a in attachments]})
+        events.root_cause(complaint.pk, by=by, at=now, whys=chain, category=category,
+                          department=responsible_department.pk if responsible_department else None,
+                          person=responsible_person.pk if responsible_person else None,
+                          evidence=[a.pk for a in attachments])
     return cause

@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Role
-from tousu.complaints.choices import EventKind
-from tousu.complaints.events import record_many
+from tousu.complaints import events
 from tousu.core.bulk import insert_rows
 from tousu.notify.outbox import active_webhooks, build, store
 from tousu.timeline import SHANGHAI
@@ -60,18 +59,17 @@ def remind_unconfirmed_emergencies(now: datetime) -> int:
                      .prefetch_related("complaints__department__manager"))
         leaders = emergency_team_leaders()
         hooks = active_webhooks()
-        events, notifications = [], []
+        rows, notifications = [], []
         for plan in plans:
             complaints = list(plan.complaints.all())
             managers = [c.department.manager for c in complaints if c.department_id and c.department.manager_id]
             reason = _("emergency plan not confirmed within the golden period (due %(due)s)") % {
                 "due": _minute(plan.golden_due_at)}
-            events += [(c.pk, EventKind.ESCALATED, None, now, reason, {"plan": plan.pk, "step": "leader"})
-                       for c in complaints]
+            rows += [events.escalated_row(c.pk, at=now, reason=reason, step="leader", plan=plan.pk) for c in complaints]
             notifications += build(key=f"emergency-unconfirmed:{plan.pk}", kind="escalation", now=now,
                                    complaint=complaints[0] if complaints else None, recipients=[*leaders, *managers],
                                    hooks=hooks, subject=f"{plan.title[:80]} — {reason}", body=plan.title)
-        record_many(events)
+        events.record_many(rows)
         store(notifications)
     return len(plans)
 
@@ -116,12 +114,11 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
             return 0
         deadlines = list(Deadline.objects.filter(sweep_token=token).select_related(
             "complaint__owner", "complaint__department__manager").only(*_READ))
-        events, notifications = [], []
+        rows, notifications = [], []
         for deadline in deadlines:
             complaint = deadline.complaint
             stage = str(STAGE_NAMES.get(deadline.stage, deadline.stage))
-            events.append((complaint.pk, EventKind.DEADLINE_WARNING, None, now, "",
-                           {"stage": deadline.stage, "due_at": deadline.due_at.isoformat()}))
+            rows.append(events.deadline_warning_row(complaint.pk, at=now, stage=deadline.stage, due_at=deadline.due_at))
             owner = [complaint.owner] if complaint.owner_id else ([complaint.department.manager]
                                                                   if complaint.department_id and complaint.department.manager_id else [])
             notifications += build(
@@ -131,7 +128,7 @@ def warn_due(now: datetime, chunk: int = CHUNK) -> int:
                     "number": complaint.tracking_number, "stage": stage,
                     "due": _minute(deadline.due_at)},
                 body=complaint.text[:300])
-        record_many(events)
+        events.record_many(rows)
         store(notifications)
     return len(deadlines)
 
@@ -159,7 +156,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
         managers_by_department: dict[int, list[User]] = defaultdict(list)
         for manager in User.objects.filter(role=Role.MANAGER, is_active=True):
             managers_by_department[manager.department_id].append(manager)
-        escalations, events, notifications = [], [], []
+        escalations, rows, notifications = [], [], []
         for deadline in deadlines:
             complaint = deadline.complaint
             step = steps[deadline.escalation_level - 1]
@@ -169,9 +166,8 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
                 "stage": stage, "due": _minute(deadline.due_at)}
             escalations.append((deadline.pk, complaint.pk, deadline.escalation_level, step, [u.pk for u in targets],
                                 now, reason))
-            events.append((complaint.pk, EventKind.ESCALATED, None, now, reason,
-                           {"stage": deadline.stage, "level": deadline.escalation_level, "step": step,
-                            "to": [u.username for u in targets]}))
+            rows.append(events.escalated_row(complaint.pk, at=now, reason=reason, step=step, stage=deadline.stage,
+                                             level=deadline.escalation_level, to=[u.username for u in targets]))
             notifications += build(
                 key=f"escalate:{deadline.pk}:{deadline.due_at.isoformat()}:{deadline.escalation_level}", kind="escalation", now=now,
                 complaint=complaint, recipients=targets, hooks=hooks if step != "owner" else (),
@@ -179,7 +175,7 @@ def escalate_overdue(now: datetime, chunk: int = CHUNK) -> int:
                     "step": step, "number": complaint.tracking_number, "reason": reason},
                 body=complaint.text[:300])
         insert_rows(Escalation, ("deadline", "complaint", "level", "step", "recipients", "at", "reason"), escalations)
-        record_many(events)
+        events.record_many(rows)
         store(notifications)
     return len(deadlines)
 

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import ChannelDuty, Complaint, ComplaintEvent
+from tousu.complaints.models import ChannelDuty, Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.notify.outbox import enqueue
 from tousu.workflow.machine import OPEN_STATES
@@ -53,10 +53,8 @@ def transfer(complaint: Complaint, *, by: User, reason: str, now: datetime, to_u
         complaint.owner = taker
         complaint.department = department
         Complaint.objects.filter(pk=complaint.pk).update(owner=taker, department=department, updated_at=now)
-        ComplaintEvent.objects.create(
-            complaint=complaint, kind=EventKind.TRANSFERRED, actor=by, at=now, note=reason.strip(),
-            data={"before": before, "after": {"owner": taker.pk,
-                                              "department": department.pk if department else None}})
+        events.transferred(complaint.pk, by=by, at=now, reason=reason.strip(), before=before,
+                           after={"owner": taker.pk, "department": department.pk if department else None})
         enqueue(key=f"transfer:{record.pk}", kind="transfer", complaint=complaint, now=now, recipients=[taker],
                 subject=_("Complaint %(number)s was transferred to you") % {"number": complaint.tracking_number},
                 body=_("Reason: %(reason)s") % {"reason": reason.strip()}, webhooks=False)

@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
+from tousu.complaints import events
 from tousu.complaints.access import AccessDenied
-from tousu.complaints.choices import EventKind
-from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.workflow.actions.deadlines import meet_stages, resume, start_stages
+from tousu.workflow.actions.survey import send_survey
 from tousu.workflow.machine import PAUSABLE, TRANSITIONS, Action, State, TransitionError, check
 from tousu.workflow.models import EmergencyPlan
 
@@ -56,12 +57,9 @@ def perform(complaint: Complaint, action: Action | str, *, by: User | None, now:
             setattr(complaint, name, value)
         meet_stages(complaint, transition.meets, now=now)
         start_stages(complaint, transition.starts, start=now)
-        ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.STATUS_CHANGED, actor=by, at=now,
-                                      note=reason.strip(),
-                                      data={"action": action.value, "before": before, "after": transition.target.value})
+        events.status_changed(complaint.pk, by=by, at=now, reason=reason.strip(), action=action.value, before=before,
+                              after=transition.target.value)
         if transition.target is State.CLOSED:
-            from tousu.workflow.actions.survey import send_survey
-
             send_survey(complaint, now=now)
     return complaint
 

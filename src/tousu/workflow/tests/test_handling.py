@@ -12,8 +12,8 @@ from tousu.notify.models import Notification
 from tousu.testing import make_complaint, make_department, make_team, make_user
 from tousu.timeline import SHANGHAI
 from tousu.workflow.actions import approvals, emergency
+from tousu.workflow.actions.feedback import answer_survey
 from tousu.workflow.actions.root_cause import record_root_cause
-from tousu.workflow.actions.survey import answer_survey
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.actions.transitions import perform, start_investigation
 from tousu.workflow.models import EmergencyPlan, Survey

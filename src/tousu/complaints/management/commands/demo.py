@@ -86,7 +86,7 @@ class Command(BaseCommand):
         from datetime import date
 
         from tousu.workflow.actions import approvals, emergency
-        from tousu.workflow.actions.survey import answer_survey
+        from tousu.workflow.actions.feedback import answer_survey
         from tousu.workflow.actions.transitions import perform
         from tousu.workflow.models import EmergencyPlan
 
