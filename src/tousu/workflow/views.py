@@ -26,8 +26,9 @@ from tousu.core.throttle import client_address, hit
 from tousu.intake.incidents import close_incident
 from tousu.timeline.rules import Stage
 from tousu.workflow.actions import approvals, clocks, deadlines, emergency
+from tousu.workflow.actions.feedback import answer_survey
 from tousu.workflow.actions.root_cause import record_root_cause
-from tousu.workflow.actions.survey import answer_survey, survey_link
+from tousu.workflow.actions.survey import survey_link
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.actions.transitions import perform
 from tousu.workflow.clock_card import clock_card
