@@ -147,7 +147,7 @@ AXES_RESET_ON_SUCCESS = True
 # The lock lifts at the time the page gives, however often someone tries meanwhile.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "tousu.accounts.lockout.locked_out_response"
-AXES_CLIENT_IP_CALLABLE = "tousu.core.throttle.client_address"
+AXES_CLIENT_IP_CALLABLE = "tousu.accounts.lockout.login_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,6 +4,7 @@ Axes marks the request and its middleware asks `locked_out_response` for the ans
 used (staff or admin) again, with the name they typed and one error saying until when the lock holds.
 """
 
+import ipaddress
 from datetime import datetime
 
 from axes.attempts import get_cool_off_threshold
@@ -22,7 +23,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tousu.core.throttle import client_address
+
 LOCKED_STATUS = 429
+
+
+def login_address(request: HttpRequest) -> str | None:
+    """The client address axes counts failures under (tousu.core.throttle.client_address, which believes
+    X-Forwarded-For only from the configured proxies), or None when it is no IP address: PostgreSQL's inet
+    column refuses anything else, and a forged header must not turn a login into a server error."""
+    address = client_address(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _address_failures(address: str, request: HttpRequest) -> int:

@@ -119,3 +119,15 @@ def test_wrong_api_tokens_answer_alike_touch_no_row_and_lock_no_login(client, dj
                for key in [*forged, signed_but_unknown] * 3}
     assert len(answers) == 1 and b"Authorization" in next(iter(answers))
     assert client.post(LOGIN, {"username": "wang", "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("forwarded", ["hello", "1.2.3.4, <script>", ""])
+def test_a_forged_or_missing_address_neither_breaks_the_login_nor_escapes_the_username_lock(client, settings,
+                                                                                              forwarded):
+    settings.TOUSU_TRUSTED_PROXIES = 1
+    make_user(username="wang")
+    for _ in range(settings.TOUSU_LOGIN_FAILURE_LIMIT):
+        response = client.post(LOGIN, {"username": "wang", "password": "wrong-guess"}, HTTP_X_FORWARDED_FOR=forwarded)
+        assert response.status_code in (200, 429)
+    response = client.post(LOGIN, {"username": "wang", "password": PASSWORD}, HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code == 429 and not _logged_in(client)
