@@ -110,7 +110,7 @@ def handling_context(complaint, user, now) -> dict:
         "root_cause": cause, "may_record_cause": may_handle,
         "survey": survey, "survey_link": survey_link(survey) if survey else "",
         "plans": complaint.emergency_plans.all(),
-        "reason_form": ReasonForm(), "reopen_form": ReasonForm(), "transfer_form": TransferForm(),
+        "reopen_form": ReasonForm(), "transfer_form": TransferForm(),
         "solution_form": SolutionForm(), "decision_form": DecisionForm(), "decision_solution": None,
         "pause_form": PauseForm(),
         "resume_form": NoteForm(), "extend_form": ExtendForm(), "extend_stage": "",
@@ -137,19 +137,6 @@ def _label(field: str, form=None) -> str:
     if form is not None and field in form.fields and form.fields[field].label:
         return str(form.fields[field].label)
     return str(display.FIELD_NAMES.get(field, field))
-
-
-def _report(request: HttpRequest, work: Callable[[], object], done: str) -> None:
-    """Run an action for a page: refusals become 403, bad input becomes messages naming the field."""
-    try:
-        work()
-    except AccessDenied:
-        raise PermissionDenied(_("your role may not do this")) from None
-    except IntakeError as exc:
-        for error in exc.errors:
-            messages.error(request, _("%(field)s: %(reason)s") % {"field": _label(error.field), "reason": error.reason})
-    else:
-        messages.success(request, done)
 
 
 def _on_complaint(request: HttpRequest, tracking_number: str, work: Callable, done: str,
