@@ -66,11 +66,12 @@ class Checked:
 
 
 class Refused(IntakeError):
-    """The upload is not taken; `error` names the field and says why."""
+    """The upload is not taken; `error` names the field and says why, `facts` is the same as data."""
 
-    def __init__(self, error: FieldError):
+    def __init__(self, error: FieldError, facts: dict):
         super().__init__([error])
         self.error = error
+        self.facts = facts
 
 
 def _zip_kind(stream: IO[bytes], size: int) -> str:
@@ -159,40 +160,62 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
-def _check(upload: UploadedFile, *, field: str, types: dict[str, str], max_bytes: int, allowed: str) -> str:
+def _allowed(purpose: str) -> str:
+    if purpose == "import":
+        return ".csv, .xlsx"
+    return _("images (jpg, png, gif, webp, bmp, tiff, heic), PDF, audio (mp3, aac, wav, amr, ogg, m4a), video (mp4, "
+             "mov, 3gp, avi), Word, Excel and PowerPoint documents, txt, csv")
+
+
+def refusal_reason(facts: dict) -> str:
+    """Why a file was refused, in the reader's language, from the facts `Refused` carries (and the history
+    keeps: an email's refused attachment is noted on its complaint)."""
+    name, problem = facts.get("name", ""), facts.get("problem", "")
+    if problem == "type":
+        return _("%(name)s: files of this type are not taken; allowed: %(allowed)s") % {
+            "name": name, "allowed": _allowed(facts.get("purpose", ""))}
+    if problem == "size":
+        return _("%(name)s is %(size)s MB, larger than the %(max)s MB allowed") % {
+            "name": name, "size": _megabytes(facts.get("size", 0)), "max": _megabytes(facts.get("max", 0))}
+    if problem == "empty":
+        return _("%(name)s is empty") % {"name": name}
+    values = {"name": name, "expected": KIND_LABELS.get(facts.get("expected", ""), facts.get("expected", "")),
+              "found": KIND_LABELS.get(facts.get("found", ""))}
+    if values["found"]:
+        return _("%(name)s: the name says %(expected)s but the content is %(found)s") % values
+    return _("%(name)s: the name says %(expected)s but the content is not") % values
+
+
+def _check(upload: UploadedFile, *, field: str, types: dict[str, str], max_bytes: int, purpose: str) -> str:
     name = upload.name or "upload"
     suffix = Path(name).suffix.lower()
+    facts: dict = {"name": name, "purpose": purpose}
     if suffix not in types:
-        raise Refused(FieldError(field, _("%(name)s: files of this type are not taken; allowed: %(allowed)s")
-                                 % {"name": name, "allowed": allowed}))
-    size = upload.size or 0
-    if size > max_bytes:
-        raise Refused(FieldError(field, _("%(name)s is %(size)s MB, larger than the %(max)s MB allowed")
-                                 % {"name": name, "size": _megabytes(size), "max": _megabytes(max_bytes)}))
-    kind = sniff(_read_head(upload), upload, size)
-    upload.seek(0)
-    expected = types[suffix]
-    if kind == "empty":
-        raise Refused(FieldError(field, _("%(name)s is empty") % {"name": name}))
-    if kind != expected:
-        values = {"name": name, "expected": KIND_LABELS[expected], "found": KIND_LABELS.get(kind)}
-        reason = (_("%(name)s: the name says %(expected)s but the content is %(found)s") % values if values["found"]
-                  else _("%(name)s: the name says %(expected)s but the content is not") % values)
-        raise Refused(FieldError(field, reason))
-    return kind
+        facts["problem"] = "type"
+    elif (upload.size or 0) > max_bytes:
+        facts.update(problem="size", size=upload.size, max=max_bytes)
+    else:
+        kind = sniff(_read_head(upload), upload, upload.size or 0)
+        upload.seek(0)
+        if kind == "empty":
+            facts["problem"] = "empty"
+        elif kind != types[suffix]:
+            facts.update(problem="content", expected=types[suffix], found=kind)
+        else:
+            return kind
+    raise Refused(FieldError(field, refusal_reason(facts)), facts)
 
 
 def check_attachment(upload: UploadedFile, *, field: str = "attachments") -> Checked:
     """The attachment's kind and the MIME type to serve it with; `Refused` when it is not taken."""
     types = {suffix: kind for suffix, (kind, _mime) in ATTACHMENT_TYPES.items()}
     kind = _check(upload, field=field, types=types, max_bytes=settings.TOUSU_MAX_ATTACHMENT_BYTES,
-                  allowed=_("images (jpg, png, gif, webp, bmp, tiff, heic), PDF, audio (mp3, aac, wav, amr, ogg, "
-                            "m4a), video (mp4, mov, 3gp, avi), Word, Excel and PowerPoint documents, txt, csv"))
+                  purpose="attachment")
     return Checked(kind, ATTACHMENT_TYPES[Path(upload.name or "").suffix.lower()][1])
 
 
 def check_import_file(upload: UploadedFile, *, field: str = "file") -> Checked:
     """An import file is a .csv that is text or an .xlsx that is a workbook, within the size limit."""
     kind = _check(upload, field=field, types=IMPORT_TYPES, max_bytes=settings.TOUSU_MAX_IMPORT_BYTES,
-                  allowed=".csv, .xlsx")
+                  purpose="import")
     return Checked(kind, ATTACHMENT_TYPES[Path(upload.name or "").suffix.lower()][1])

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from tousu.accounts.roles import Role
 from tousu.complaints.choices import Channel, CustomerLevel, Demand, EventKind, Source, Status
+from tousu.complaints.uploads import refusal_reason
 
 LEVELS = {"high": gettext_lazy("High"), "medium": gettext_lazy("Medium"), "low": gettext_lazy("Low")}
 PRIORITIES = {"urgent": gettext_lazy("urgent priority"), "important": gettext_lazy("important priority"),
@@ -322,6 +323,8 @@ def event_view(event, people: Mapping[int, str], departments: Mapping[int, str])
         for field in ("owner", "department"):
             if field in after or field in before:
                 lines.append(_change(field, before.get(field), after.get(field), people, departments))
+    elif kind == EventKind.NOTE and data.get("refused_attachment"):
+        lines.append(_("attachment not kept: %(reason)s") % {"reason": refusal_reason(data["refused_attachment"])})
     elif kind == EventKind.NOTE and data.get("reopened"):
         lines.append(_("reopened %(number)s, closed earlier about the same matter") % {"number": data["reopened"]})
     elif kind == EventKind.NOTE and "merged" in data and data.get("first"):

@@ -24,6 +24,7 @@ from tousu.complaints.actions.contacts import log_contact
 from tousu.complaints.choices import Channel, EventKind, Source
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.tracking import ALPHABET, RANDOM_LENGTH
+from tousu.complaints.uploads import Refused
 from tousu.complaints.validation import MAX_TEXT_LENGTH, IntakeError, validate_intake
 from tousu.intake.pipeline import record_complaint
 from tousu.notify.outbox import enqueue
@@ -113,9 +114,15 @@ def ingest(raw: bytes, *, now: datetime) -> tuple[str, str]:
             Complaint.objects.filter(pk=complaint.pk).update(import_key=key)
             for attachment in message.iter_attachments():
                 payload = attachment.get_payload(decode=True) or b""
-                add_attachment(complaint, SimpleUploadedFile(attachment.get_filename() or "attachment", payload,
-                                                             content_type=attachment.get_content_type()),
-                               by=None, now=now)
+                try:
+                    with transaction.atomic():
+                        add_attachment(complaint, SimpleUploadedFile(
+                            attachment.get_filename() or "attachment", payload,
+                            content_type=attachment.get_content_type()), by=None, now=now)
+                except Refused as refused:
+                    # The complaint is kept; the file is not, and its history says which and why.
+                    ComplaintEvent.objects.create(complaint=complaint, kind=EventKind.NOTE, actor=None, at=now,
+                                                  data={"refused_attachment": refused.facts})
             if address:
                 enqueue(key=f"received:{complaint.pk}", kind="acknowledgement", complaint=complaint, now=now,
                         recipients=[], addresses=[address], webhooks=False,

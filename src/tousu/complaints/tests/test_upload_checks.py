@@ -211,3 +211,28 @@ def test_the_upload_page_names_the_refused_file_beside_the_field(client, importe
     errors = response.context["form"].errors["file"]
     assert any("export.xlsx" in e and "Windows 程序" in e for e in errors)
     assert not ImportJob.objects.exists() and not stored_files(media)
+
+
+# ---- email attachments ----------------------------------------------------------------------------
+
+def test_an_emailed_complaint_is_kept_without_a_refused_attachment_and_says_so(client, media):
+    from email.message import EmailMessage
+
+    from django.utils import timezone
+
+    from tousu.complaints.actions.email_intake import ingest
+    from tousu.core.display import history
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "王女士 <wang@example.com>", "tousu@example.com", "热水壶漏电"
+    message["Message-ID"] = "<refused-attachment@example.com>"
+    message.set_content("用了三天就漏电，要求退款")
+    message.add_attachment(EXE, maintype="image", subtype="jpeg", filename="照片.jpg")
+    message.add_attachment(JPEG, maintype="image", subtype="jpeg", filename="真照片.jpg")
+    outcome, number = ingest(message.as_bytes(), now=timezone.now())
+    assert outcome == "created"
+    complaint = Complaint.objects.get(tracking_number=number)
+    assert [a.original_name for a in complaint.attachments.all()] == ["真照片.jpg"]
+    assert len(stored_files(media)) == 1
+    lines = [line for entry in history(complaint.events.all()) for line in entry.lines]
+    assert any("附件未保存" in line and "照片.jpg" in line and "Windows 程序" in line for line in lines), lines
