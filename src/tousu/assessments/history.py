@@ -130,6 +130,9 @@ def open_incident_attributes() -> tuple[set[tuple[str, str]], set[str]]:
 def matching_open_incidents(complaint: Complaint):
     """The open incidents the complaint belongs to: linked already, sharing one of their attributes (same
     product, lot or region), or like their cluster of similar texts."""
+    open_incidents = Incident.objects.filter(state=Incident.State.OPEN)
+    if not open_incidents.exists():  # the usual case: one cheap query instead of three
+        return open_incidents.none()
     condition = Q(complaints=complaint.pk) if complaint.pk else Q(pk__in=[])
     for key in KEYS:
         value = getattr(complaint, key, "")

@@ -1,5 +1,7 @@
 """Which policy is in force, as stored versions; parsed once per version and process."""
 
+import time
+
 import yaml
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,6 +36,8 @@ def store_policy(name_or_path: str, *, activate: bool = False, by=None) -> Polic
 def activate_policy(version: PolicyVersion, *, by=None) -> None:
     """Put a stored version in force, recorded in the audit trail (who, when, which, instead of which)."""
     load_policy_text(version.content, source=str(version))  # refuses a version that no longer validates
+    forget_active_policy()
+    transaction.on_commit(forget_active_policy)  # also when the activation rolls back or commits later
     with transaction.atomic():
         previous = PolicyVersion.objects.filter(is_active=True).exclude(pk=version.pk).first()
         if previous is not None:
@@ -44,7 +48,19 @@ def activate_policy(version: PolicyVersion, *, by=None) -> None:
     version.is_active = True
 
 
+# Which version is in force, as this process last read it: (when, version, parsed policy). Every intake
+# and every clock needs it; reading it once a second instead of several times per complaint saves a query
+# each time. A version put in force by another process is seen within RECHECK_SECONDS; each assessment
+# stores the version it used, so the switch is exact in the record.
+RECHECK_SECONDS = 1.0
+_in_force: tuple[float, PolicyVersion, Policy] | None = None
+
+
 def active_policy() -> tuple[PolicyVersion, Policy]:
+    global _in_force
+    known = _in_force
+    if known is not None and time.monotonic() - known[0] < RECHECK_SECONDS:
+        return known[1], known[2]
     # The content (YAML, ~15 kB) is read only when this process has not parsed the version yet.
     version = PolicyVersion.objects.defer("content").filter(is_active=True).first()
     if version is None:
@@ -52,7 +68,16 @@ def active_policy() -> tuple[PolicyVersion, Policy]:
             version = store_policy(getattr(settings, "TOUSU_POLICY", "default"), activate=True)
         except IntegrityError:  # another process activated one at the same moment
             version = PolicyVersion.objects.get(is_active=True)
-    return version, policy_of(version)
+    policy = policy_of(version)
+    _in_force = (time.monotonic(), version, policy)
+    return version, policy
+
+
+def forget_active_policy() -> None:
+    """Read the version in force again on next use (after activating one, or when a test's database was
+    rolled back)."""
+    global _in_force
+    _in_force = None
 
 
 def policy_of(version: PolicyVersion) -> Policy:

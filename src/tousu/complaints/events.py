@@ -36,7 +36,7 @@ def append(events: Sequence[ComplaintEvent]) -> list[ComplaintEvent]:
     """Link and store new ComplaintEvent instances (given their primary keys, like bulk_create)."""
     if not events:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # part of the caller's change: no savepoint of its own
         head = _locked_head()
         seq, last_hash = head.last_seq, head.last_hash
         for event in events:
@@ -62,7 +62,7 @@ def record_many(rows: Iterable[Sequence[Any]]) -> int:
     rows = list(rows)
     if not rows:
         return 0
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _locked_head()
         seq, last_hash = head.last_seq, head.last_hash
         linked = []
@@ -309,8 +309,11 @@ def _redactions() -> dict[int, str]:
 
 
 def _locked_head() -> AuditHead:
-    AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": chain.GENESIS})
-    return AuditHead.objects.select_for_update().get(pk=1)
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # the first event ever (two first writers: the second waits on the insert, then reads)
+        AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": chain.GENESIS})
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    return head
 
 
 def _move_head(last_event_id: int, seq: int, last_hash: str) -> None:

@@ -55,7 +55,7 @@ from tousu.intake.store import (
 )
 from tousu.risk import Policy
 from tousu.risk.assess import problem_key
-from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows, start_stages
+from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows
 from tousu.workflow.actions.emergency import propose_emergencies
 from tousu.workflow.actions.repeats import (
     link_repeat,
@@ -63,7 +63,6 @@ from tousu.workflow.actions.repeats import (
     reopen_same_matter,
     repeat_candidates,
 )
-from tousu.workflow.machine import INTAKE_STAGES
 from tousu.workflow.models import Deadline
 
 
@@ -97,8 +96,15 @@ def _after_storing(complaint: Complaint, *, now: datetime) -> bool:
     linked = link_to_open_incidents(complaint)
     repeat = link_repeat(complaint, now=now)
     if repeat is None or not repeat.merged:  # a merged repeat runs on the first complaint's clocks
-        start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
+        _start_clocks([complaint])
     return any(incident.emergency_plan_id for incident in linked)
+
+
+def _start_clocks(complaints: Sequence[Complaint]) -> None:
+    """The intake stages' clocks (and the optional ones the policy starts with them) of new complaints,
+    from their receipt: one INSERT, nothing to look up for a complaint that has no clock yet."""
+    insert_rows(Deadline, DEADLINE_COLUMNS, intake_deadline_rows(
+        (c.pk, c.received_at, c.risk_level, c.emergency, c.channel, c.demand) for c in complaints))
 
 
 @dataclass
@@ -201,8 +207,7 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
     ordered = [complaints[ids[key]] for key, _item in fresh]
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}
-    insert_rows(Deadline, DEADLINE_COLUMNS, intake_deadline_rows(
-        (c.pk, c.received_at, c.risk_level, c.emergency, c.channel, c.demand) for c in ordered if c.pk not in repeats))
+    _start_clocks([c for c in ordered if c.pk not in repeats])
     for c in ordered:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
         if c.pk in repeats:
             _after_repeat(c, now=now)
@@ -229,7 +234,7 @@ def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[C
 def _after_repeat(complaint: Complaint, *, now: datetime) -> None:
     repeat = link_repeat(complaint, now=now)
     if repeat is None or not repeat.merged:
-        start_stages(complaint, INTAKE_STAGES, start=complaint.received_at)
+        _start_clocks([complaint])
 
 
 def _link_incidents(complaints: list[Complaint], histories: BatchHistory) -> set[int]:

@@ -123,7 +123,7 @@ def assess_complaint(complaint: Complaint, *, now: datetime, trigger: str, by: U
     With `only_if_changed`, a result equal to the latest stored one stores nothing, so re-assessing
     neighbours of a new complaint does not bury each history under identical rows."""
     version, rules = policy or active_policy()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # Intake sees the world as it was when the complaint arrived; a later re-assessment sees it now.
         until = complaint.received_at if trigger == "intake" else max(now, complaint.received_at)
         suggestion = suggestions_for([complaint.text])[0]
@@ -241,7 +241,7 @@ def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by
             changed.append((c, row, result, suggestion))
     if not changed:
         return Reassessment()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         rows = [row for _c, row, _r, _s in changed]
         insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, ([getattr(row, a) for a in _ASSESSMENT_ATTNAMES] for row in rows))
         overrides = _latest_by_complaint(RiskOverride.objects.only("complaint_id", "level"),
