@@ -20,7 +20,7 @@ migration = importlib.import_module("tousu.workflow.migrations.0005_emergency_lo
 def _timeline(client, plan, language: str) -> str:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     page = client.get(f"/emergencies/{plan.pk}/").content.decode()
-    return re.search(r"<table><tbody>.*?</tbody></table>", page, re.S).group(0)
+    return re.search(r'<table id="timeline">.*?</tbody></table>', page, re.S).group(0)
 
 
 def test_the_timeline_stores_codes_and_reads_in_the_readers_language(client):
