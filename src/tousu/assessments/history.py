@@ -42,6 +42,9 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
         same_problem = others.filter(product=complaint.product, problem_key=key, received_at__gte=start,
                                      received_at__lt=end, received_at__lte=at).count()
     lot_delivered, lot_defective = lot_totals([complaint.lot]).get(complaint.lot, (None, None))
+    if complaint.pk is None and complaint.lot:  # assessed just before it is stored: its own quantities count
+        lot_delivered = plus(lot_delivered, complaint.quantity_delivered)
+        lot_defective = plus(lot_defective, complaint.quantity_defective)
     return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
                    same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective,
                    incident=matching_open_incidents(complaint).exists())
@@ -109,6 +112,11 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
             incident=c.pk in linked or any((key, getattr(c, key, "")) in incidents for key in KEYS)
             or any(matches_cluster(value, c.text) for value in clusters))
     return histories
+
+
+def plus(total: int | None, quantity: int | None) -> int | None:
+    """A sum as SQL's SUM gives it: None until some row has a value."""
+    return total if quantity is None else (total or 0) + quantity
 
 
 def lot_totals(lots: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
 
-from tousu.assessments.history import KEYS, lot_totals, month_of, month_start, open_incident_attributes
+from tousu.assessments.history import KEYS, lot_totals, month_of, month_start, open_incident_attributes, plus
 from tousu.complaints.models import Complaint
 from tousu.risk import History, Policy
 from tousu.risk.incidents import matches_cluster
@@ -148,8 +148,8 @@ class BatchHistory:
         if data.lot:
             totals = self.lots.setdefault(data.lot, [None, None])
             before = tuple(totals)
-            totals[0] = _plus(totals[0], data.quantity_delivered)
-            totals[1] = _plus(totals[1], data.quantity_defective)
+            totals[0] = plus(totals[0], data.quantity_delivered)
+            totals[1] = plus(totals[1], data.quantity_defective)
             delivered, defective = totals
             if lot_crossed(self.policy, before, (delivered, defective)):
                 self.crossings.append(("lot_changed", Q(lot=data.lot), index))
@@ -157,8 +157,3 @@ class BatchHistory:
                     or any(matches_cluster(value, data.text) for value in self.clusters))
         return History(customer_earlier=earlier, similar_in_window=similar, same_problem_this_month=same_problem,
                        lot_delivered=delivered, lot_defective=defective, incident=incident)
-
-
-def _plus(total: int | None, quantity: int | None) -> int | None:
-    """A sum as SQL's SUM gives it: None until some row has a value."""
-    return total if quantity is None else (total or 0) + quantity

@@ -24,13 +24,13 @@ from tousu.accounts.models import User
 from tousu.assessments.actions import (
     ASSESSMENT_COLUMNS,
     RISK_FIELDS,
-    assess_complaint,
     assessment_values,
     facts_of,
     reassess_many,
     reassess_related,
     risk_values,
 )
+from tousu.assessments.history import history_for
 from tousu.assessments.learning import assess_with_model, suggestions_for
 from tousu.assessments.models import PolicyVersion, RiskAssessment
 from tousu.assessments.policies import active_policy
@@ -69,16 +69,27 @@ from tousu.workflow.models import Deadline
 def record_complaint(data: IntakeData, *, by: User | None, source: str, now: datetime,
                      attachments: Sequence[UploadedFile] = (), import_key: str | None = None) -> Complaint | None:
     """Record one validated complaint. Returns None only for an `import_key` stored already."""
-    policy = active_policy()
+    version, rules = policy = active_policy()
     assignment = first_assignment(by, data.channel)
+    # The learned model reads only the text: asked before the write transaction, which SQLite serialises.
+    suggestion = suggestions_for([data.text])[0]
     with transaction.atomic():
         complaint = new_complaint(data, assignment=assignment, by=by, source=source, now=now, import_key=import_key)
+        # Assessed as it arrives (the world as it was at its receipt), and stored with its risk: no complaint
+        # is ever shown without it.
+        result = assess_with_model(facts_of(complaint), history_for(complaint, rules, until=complaint.received_at),
+                                   rules, suggestion)
+        values = risk_values(result, suggestion=suggestion)
+        for name, value in values.items():
+            setattr(complaint, name, value)
         if not insert_one(complaint, now):
             return None
-        events.recorded(complaint.pk, by=by, at=now, source=source, channel=complaint.channel,
-                        owner=complaint.owner_id, department=complaint.department_id)
-        # Assessed before the transaction commits: no complaint is ever shown without its risk.
-        assess_complaint(complaint, now=now, trigger="intake", by=by, policy=policy)
+        events.record_many([
+            events.recorded_row(complaint.pk, by=by, at=now, source=source, channel=complaint.channel,
+                                owner=complaint.owner_id, department=complaint.department_id),
+            events.assessed_row(complaint.pk, by=by, at=now, data=_assessed(version, values, result))])
+        insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, [assessment_values(
+            complaint.pk, version, result, trigger="intake", now=now, suggestion=suggestion)])
         covered = _after_storing(complaint, now=now)
         if complaint.emergency and not covered:
             propose_emergencies([complaint], now=now)
@@ -88,6 +99,12 @@ def record_complaint(data: IntakeData, *, by: User | None, source: str, now: dat
         for upload in attachments:
             add_attachment(complaint, upload, by=by, now=now)
     return complaint
+
+
+def _assessed(version: PolicyVersion, values: dict, result) -> dict:
+    """The data of a new complaint's "assessed" event."""
+    return {"trigger": "intake", "policy": f"{version.name} {version.version}", "before": _UNASSESSED,
+            "after": values, "factors": list(result.factors)}
 
 
 def _after_storing(complaint: Complaint, *, now: datetime) -> bool:
@@ -174,7 +191,6 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
     histories = BatchHistory(batch, problems, rules, now)
     suggestions = suggestions_for([data.text for data in batch])
     by_id = by.pk if by is not None else None
-    policy_name = f"{version.name} {version.version}"
     rows, assessed = [], []
     for (key, item), data, problem, number, suggestion in zip(fresh, batch, problems, numbers, suggestions,
                                                              strict=True):
@@ -195,9 +211,7 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
     for key, row, owner_id, department_id, result, _suggestion, values, channel in assessed:
         event_rows.append(events.recorded_row(ids[key], by=by_id, at=now, source=source, channel=channel,
                                               owner=owner_id, department=department_id, origin=origin, row=row))
-        event_rows.append(events.assessed_row(ids[key], by=by_id, at=now, data={
-            "trigger": "intake", "policy": policy_name, "before": _UNASSESSED, "after": values,
-            "factors": list(result.factors)}))
+        event_rows.append(events.assessed_row(ids[key], by=by_id, at=now, data=_assessed(version, values, result)))
     events.record_many(event_rows)
     insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
         assessment_values(ids[key], version, result, trigger="intake", now=now, suggestion=suggestion)
