@@ -177,6 +177,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "tousu.complaints.uploads.UploadCeiling",  # past every size limit a file is counted, not kept
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # A model written by `tousu train type --out` here is used beside the rules (R-RA-8).
 TOUSU_MODEL_DIR = env_path("TOUSU_MODEL_DIR", DATA_DIR / "model")

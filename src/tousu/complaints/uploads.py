@@ -6,6 +6,7 @@ that does not start with `%PDF-` are refused, each with its field and the reason
 is stored, so a refused upload leaves nothing behind.
 """
 
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -219,3 +221,32 @@ def check_import_file(upload: UploadedFile, *, field: str = "file") -> Checked:
     kind = _check(upload, field=field, types=IMPORT_TYPES, max_bytes=settings.TOUSU_MAX_IMPORT_BYTES,
                   purpose="import")
     return Checked(kind, ATTACHMENT_TYPES[Path(upload.name or "").suffix.lower()][1])
+
+
+class Oversized(UploadedFile):
+    """What is kept of a file past every size limit: its name and its full size, none of its content."""
+
+    def __init__(self, name: str, content_type: str, size: int):
+        super().__init__(io.BytesIO(b""), name=name, content_type=content_type, size=size)
+
+
+class UploadCeiling(FileUploadHandler):
+    """First of Django's upload handlers: past the largest size Tousu takes anywhere it stops passing the file
+    on (to memory or a temporary file) and only counts it, so a huge upload — the public form takes files
+    from anyone — fills no disk, and the refusal still gives its real size."""
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        self.ceiling = max(settings.TOUSU_MAX_ATTACHMENT_BYTES, settings.TOUSU_MAX_IMPORT_BYTES)
+        self.over = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.ceiling:
+            self.over = True
+            return None  # the handlers after this one get no more of it
+        return raw_data
+
+    def file_complete(self, file_size):
+        if self.over:
+            return Oversized(self.file_name, self.content_type, file_size)
+        return None

@@ -236,3 +236,29 @@ def test_an_emailed_complaint_is_kept_without_a_refused_attachment_and_says_so(c
     assert len(stored_files(media)) == 1
     lines = [line for entry in history(complaint.events.all()) for line in entry.lines]
     assert any("附件未保存" in line and "照片.jpg" in line and "Windows 程序" in line for line in lines), lines
+
+
+# ---- past every limit -------------------------------------------------------------------------------
+
+def test_a_file_past_every_limit_is_counted_not_kept_and_refused_with_its_real_size(client, importer, media,
+                                                                                   settings):
+    from django.core.files.uploadhandler import load_handler
+    from django.http.multipartparser import MultiPartParser
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    from tousu.complaints.uploads import Oversized
+
+    settings.TOUSU_MAX_ATTACHMENT_BYTES = settings.TOUSU_MAX_IMPORT_BYTES = 1024 * 1024
+    huge = b"text\n" + b"x" * (3 * 1024 * 1024)
+    body = encode_multipart(BOUNDARY, {"file": SimpleUploadedFile("huge.csv", huge)})
+    meta = {"CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(len(body))}
+    handlers = [load_handler(path) for path in settings.FILE_UPLOAD_HANDLERS]
+    _post, files = MultiPartParser(meta, io.BytesIO(body), handlers).parse()
+    kept = files["file"]
+    assert isinstance(kept, Oversized) and kept.size == len(huge) and kept.read() == b""
+
+    response = client.post("/api/imports", {"file": SimpleUploadedFile("huge.csv", huge)}, headers=bearer(importer))
+    assert response.status_code == 422
+    reason = response.json()["errors"][0]["reason"]
+    assert "huge.csv" in reason and "3 MB" in reason and "1 MB" in reason
+    assert not ImportJob.objects.exists() and not stored_files(media)
