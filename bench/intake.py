@@ -118,8 +118,13 @@ def storage_floor(tousu_db: Path, floor_db: Path) -> tuple[float, int]:
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=FULL")
     target.execute("PRAGMA cache_size=-65536")  # as Tousu's own connections (settings)
-    for (sql,) in source.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
-                                 "ORDER BY type DESC"):  # tables before indexes
+    schema = source.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                            "AND name NOT LIKE 'sqlite_%'").fetchall()
+    # Full-text tables make their own shadow tables (name_data, name_idx …) when they are created.
+    virtual = [name for _type, name, sql in schema if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    order = {"table": 0, "index": 1, "trigger": 2, "view": 3}  # tables first, then what refers to them
+    for _type, _name, sql in sorted((row for row in schema if not any(row[1].startswith(f"{v}_") for v in virtual)),
+                                    key=lambda row: order.get(row[0], 4)):
         target.execute(sql)
     tables = {name: source.execute(f'SELECT * FROM "{name}"').fetchall() for name in _WRITTEN_TABLES}
     source.close()

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from tousu.accounts.models import User
 from tousu.assessments.actions import (
@@ -237,11 +238,20 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
 def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[Complaint, str]]:
     """The open complaints to re-assess, each once under its first trigger: for each crossing, the group's
     complaints stored before the row whose arrival crossed the threshold (as `reassess_related` finds them
-    for a single arrival)."""
-    targets: dict[int, tuple[Complaint, str]] = {}
+    for a single arrival). The batch's ids rise in order of receipt, so "before that row" is an id below
+    its id; the crossings of a trigger are asked in a few OR-ed queries."""
+    by_trigger: dict[str, list[Q]] = {}
     for trigger, members, index in histories.crossings:
-        for c in Complaint.objects.filter(members).exclude(status__in=ENDED).exclude(pk__in=ids[index:]):
-            targets.setdefault(c.pk, (c, trigger))
+        by_trigger.setdefault(trigger, []).append(members & Q(pk__lt=ids[index]))
+    targets: dict[int, tuple[Complaint, str]] = {}
+    for trigger in ("lot_changed", "repeat", "similar", "same_problem"):
+        conditions = by_trigger.get(trigger, [])
+        for start in range(0, len(conditions), 200):
+            either = Q(pk__in=[])
+            for condition in conditions[start:start + 200]:
+                either |= condition
+            for c in Complaint.objects.filter(either).exclude(status__in=ENDED):
+                targets.setdefault(c.pk, (c, trigger))
     return list(targets.values())
 
 
