@@ -1,11 +1,11 @@
 from datetime import datetime
+from typing import Annotated, Literal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from tousu.accounts.roles import Capability
 from tousu.assessments.actions.cases import mark_reference_case
@@ -13,17 +13,22 @@ from tousu.assessments.cases import similar_cases
 from tousu.assessments.models import Incident
 from tousu.assessments.trends import rising_trends
 from tousu.complaints.access import AccessDenied, access_complaint, visible_complaints
-from tousu.complaints.schemas import ErrorOut
-from tousu.complaints.validation import FieldError, IntakeError
+from tousu.complaints.schemas import STRICT, Text, errors
 from tousu.intake.consequences import override_risk
 from tousu.intake.incidents import close_incident
 
 router = Router(tags=["risk"])
 
 
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+TrackingNumber = Annotated[str, Path(max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
+
+
 class OverrideIn(Schema):
-    level: str
-    reason: str
+    model_config = STRICT
+
+    level: Literal["high", "medium", "low"]
+    reason: Text(2000, required=True)
 
 
 class OverrideOut(Schema):
@@ -69,8 +74,8 @@ class RiskOut(Schema):
     overrides: list[OverrideOut]
 
 
-@router.get("/complaints/{tracking_number}/risk", response={200: RiskOut, 404: ErrorOut})
-def get_risk(request: HttpRequest, tracking_number: str):
+@router.get("/complaints/{tracking_number}/risk", response={200: RiskOut, **errors(404, 422)})
+def get_risk(request: HttpRequest, tracking_number: TrackingNumber):
     """Every assessment (newest first, with its policy version and reasons) and every override."""
     complaint = access_complaint(request.auth, tracking_number)
     return {
@@ -82,8 +87,8 @@ def get_risk(request: HttpRequest, tracking_number: str):
 
 
 @router.post("/complaints/{tracking_number}/risk-override",
-             response={201: OverrideOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def post_override(request: HttpRequest, tracking_number: str, payload: OverrideIn):
+             response={201: OverrideOut, **errors(400, 403, 404, 409, 422)})
+def post_override(request: HttpRequest, tracking_number: TrackingNumber, payload: OverrideIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     override = override_risk(complaint, level=payload.level, reason=payload.reason, by=request.auth,
                              now=timezone.now())
@@ -120,11 +125,13 @@ class IncidentOut(Schema):
 
 
 class CloseIncidentIn(Schema):
-    note: str
+    model_config = STRICT
+
+    note: Text(2000, required=True)
 
 
-@router.get("/incidents", response=list[IncidentOut])
-def list_incidents(request: HttpRequest, state: str | None = None):
+@router.get("/incidents", response={200: list[IncidentOut], **errors(422)})
+def list_incidents(request: HttpRequest, state: Query[Literal["open", "closed"] | None] = None):
     """Mass-incident warnings (R-RA-9), newest first; only complaints you may see are listed in each."""
     incidents = Incident.objects.prefetch_related("attributes", Prefetch(
         "complaints", queryset=visible_complaints(request.auth).only("id", "tracking_number")))
@@ -133,9 +140,8 @@ def list_incidents(request: HttpRequest, state: str | None = None):
     return [i for i in incidents[:200] if request.auth.can(Capability.VIEW_ALL_DEPARTMENTS) or i.complaints.all()]
 
 
-@router.post("/incidents/{incident_id}/close", response={200: IncidentOut, 403: ErrorOut, 404: ErrorOut,
-                                                         422: ErrorOut})
-def post_close_incident(request: HttpRequest, incident_id: int, payload: CloseIncidentIn):
+@router.post("/incidents/{incident_id}/close", response={200: IncidentOut, **errors(400, 403, 404, 409, 422)})
+def post_close_incident(request: HttpRequest, incident_id: Id, payload: CloseIncidentIn):
     incident = get_object_or_404(Incident, pk=incident_id)
     return close_incident(incident, by=request.auth, note=payload.note, now=timezone.now())
 
@@ -160,14 +166,12 @@ class TrendsOut(Schema):
     rising: list[TrendOut]
 
 
-@router.get("/trends", response={200: TrendsOut, 403: ErrorOut, 422: ErrorOut}, by_alias=True)
-def get_trends(request: HttpRequest, days: int | None = None):
+@router.get("/trends", response={200: TrendsOut, **errors(403, 422)}, by_alias=True)
+def get_trends(request: HttpRequest, days: int | None = Query(None, ge=1, le=3660)):
     """Rising complaint types and products (R-RP-4), each with its count, baseline, expected count and
     Poisson significance; for those who read reports."""
     if not request.auth.can(Capability.VIEW_REPORTS):
         raise AccessDenied("reading trends needs the view_reports capability")
-    if days is not None and days < 1:
-        raise IntakeError([FieldError("days", _("at least 1"))])
     return rising_trends(timezone.now(), days=days)
 
 
@@ -185,17 +189,20 @@ class SimilarCaseOut(Schema):
     satisfaction: int | None
 
 
-@router.get("/complaints/{tracking_number}/similar", response={200: list[SimilarCaseOut], 404: ErrorOut})
-def get_similar(request: HttpRequest, tracking_number: str, k: int = 5):
+@router.get("/complaints/{tracking_number}/similar", response={200: list[SimilarCaseOut], **errors(404, 422)})
+def get_similar(request: HttpRequest, tracking_number: TrackingNumber,
+                k: int = Query(5, ge=1, le=50)):
     """The most similar past cases you may see (reference cases and closed complaints), with how each was
     solved (R-RP-3)."""
     complaint = access_complaint(request.auth, tracking_number)
-    return similar_cases(complaint, user=request.auth, k=max(1, min(k, 50)))
+    return similar_cases(complaint, user=request.auth, k=k)
 
 
 class ReferenceCaseIn(Schema):
-    solution: str
-    outcome: str
+    model_config = STRICT
+
+    solution: Text(5000, required=True)
+    outcome: Text(5000, required=True)
 
 
 class ReferenceCaseOut(Schema):
@@ -215,8 +222,8 @@ class ReferenceCaseOut(Schema):
 
 
 @router.post("/complaints/{tracking_number}/reference-case",
-             response={201: ReferenceCaseOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def post_reference_case(request: HttpRequest, tracking_number: str, payload: ReferenceCaseIn):
+             response={201: ReferenceCaseOut, **errors(400, 403, 404, 409, 422)})
+def post_reference_case(request: HttpRequest, tracking_number: TrackingNumber, payload: ReferenceCaseIn):
     """Keep a closed complaint in the case library with its solution and outcome."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
     case = mark_reference_case(complaint, by=request.auth, solution=payload.solution, outcome=payload.outcome,

@@ -1,14 +1,14 @@
-from datetime import datetime
-from typing import Any
+from typing import Annotated, Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Body, File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import WithJsonSchema
 
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import (
@@ -21,17 +21,23 @@ from tousu.complaints.access import (
 from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.actions.personal_data import open_full_record
-from tousu.complaints.choices import Source
+from tousu.complaints.choices import Channel, Source
+from tousu.complaints.choices import Status as ComplaintStatus
 from tousu.complaints.schemas import (
     FULL_RECORD,
+    STRICT,
     AttachmentOut,
     ComplaintDetailOut,
+    ComplaintIn,
     ComplaintOut,
-    ErrorOut,
+    FactsIn,
     ImportJobOut,
+    Instant,
+    Text,
+    errors,
 )
 from tousu.complaints.tasks import queue_import
-from tousu.complaints.validation import FieldError, IntakeData, IntakeError
+from tousu.complaints.validation import FieldError, IntakeError, validate_intake
 from tousu.core.masking import looks_like_personal_search
 from tousu.intake.corrections import change_facts
 from tousu.intake.pipeline import record_complaint
@@ -39,31 +45,41 @@ from tousu.intake.pipeline import record_complaint
 router = Router(tags=["complaints"])
 
 
+# Checked by start_import beside the file, so that one answer names both when both are wrong.
+ChannelField = Annotated[str, WithJsonSchema({"type": "string", "enum": ["", *Channel.values], "default": ""})]
+TrackingNumber = Annotated[str, Path(max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
+Filter = Text(100) | None
+
+
 class ComplaintFilters(Schema):
-    status: str | None = None
-    risk_level: str | None = None
+    model_config = STRICT
+
+    status: Literal[tuple(ComplaintStatus.values)] | None = None  # type: ignore[valid-type]
+    risk_level: Literal["high", "medium", "low"] | None = None
     emergency: bool | None = None
-    channel: str | None = None
-    department: str | None = None
-    owner: str | None = None
-    q: str | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
+    channel: Literal[tuple(Channel.values)] | None = None  # type: ignore[valid-type]
+    department: Filter = None  # department code
+    owner: Filter = None  # username
+    q: Filter = None
+    received_from: Instant | None = None
+    received_to: Instant | None = None
     overdue: bool | None = None  # a running stage clock is past its due time
     possible_high_risk: bool | None = None  # the model says high where the rules did not
 
 
-@router.post("/complaints", response={201: ComplaintDetailOut, 403: ErrorOut, 422: ErrorOut})
-def create_complaint(request: HttpRequest, payload: IntakeData):
+@router.post("/complaints", response={201: ComplaintDetailOut, **errors(400, 403, 422)})
+def create_complaint(request: HttpRequest, payload: ComplaintIn):
     user = request.auth
     if not user.can(Capability.RECORD):
         raise AccessDenied("this role may not record complaints")
-    complaint = record_complaint(payload, by=user, source=Source.API, now=timezone.now())
+    now = timezone.now()
+    complaint = record_complaint(validate_intake(payload.model_dump(), now=now), by=user, source=Source.API,
+                                 now=now)
     return Status(201, complaint)
 
 
-@router.get("/complaints/{tracking_number}", response={200: ComplaintDetailOut, 403: ErrorOut, 404: ErrorOut})
-def get_complaint(request: HttpRequest, tracking_number: str, full: bool = False):
+@router.get("/complaints/{tracking_number}", response={200: ComplaintDetailOut, **errors(403, 404, 422)})
+def get_complaint(request: HttpRequest, tracking_number: TrackingNumber, full: bool = False):
     """Text and history come masked; `full=true` opens the full record with its personal data, for a
     role that may see it, and writes that into the complaint's history."""
     complaint = access_complaint(request.auth, tracking_number)
@@ -73,8 +89,18 @@ def get_complaint(request: HttpRequest, tracking_number: str, full: bool = False
     return complaint
 
 
-@router.get("/complaints", response={200: list[ComplaintOut], 422: ErrorOut})
-@paginate(PageNumberPagination, page_size=50)
+class Pages(PageNumberPagination):
+    """Pages of at most 100; page numbers bounded, so the offset stays a number the database takes."""
+
+    class Input(Schema):
+        model_config = STRICT
+
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=100)
+
+
+@router.get("/complaints", response={200: list[ComplaintOut], **errors(422)})
+@paginate(Pages, page_size=50)
 def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
     complaints = visible_complaints(request.auth).select_related("owner", "first_owner", "department")
     if filters.overdue is not None:
@@ -107,32 +133,31 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]):
     return complaints
 
 
-@router.patch("/complaints/{tracking_number}",
-              response={200: ComplaintDetailOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def patch_complaint(request: HttpRequest, tracking_number: str, payload: Body[dict[str, Any]]):
+@router.patch("/complaints/{tracking_number}", response={200: ComplaintDetailOut, **errors(400, 403, 404, 409, 422)})
+def patch_complaint(request: HttpRequest, tracking_number: TrackingNumber, payload: FactsIn):
     """Correct or complete facts (lot quantities, product, amount …); the complaint and its neighbours
     are re-assessed. The original text, channel and time of receipt cannot change."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
-    change_facts(complaint, payload, by=request.auth, now=timezone.now())
+    change_facts(complaint, payload.model_dump(exclude_unset=True), by=request.auth, now=timezone.now())
     return complaint
 
 
-@router.post("/complaints/{tracking_number}/attachments",
-             response={201: AttachmentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def upload_attachment(request: HttpRequest, tracking_number: str, file: File[UploadedFile]):
+@router.post("/complaints/{tracking_number}/attachments", response={201: AttachmentOut, **errors(403, 404, 422)})
+def upload_attachment(request: HttpRequest, tracking_number: TrackingNumber, file: File[UploadedFile]):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     return Status(201, add_attachment(complaint, file, by=request.auth, now=timezone.now(), field="file"))
 
 
-@router.post("/imports", response={202: ImportJobOut, 403: ErrorOut, 422: ErrorOut}, tags=["imports"])
-def create_import(request: HttpRequest, file: File[UploadedFile], channel: Form[str] = ""):
+@router.post("/imports", response={202: ImportJobOut, **errors(403, 422)}, tags=["imports"])
+def create_import(request: HttpRequest, file: File[UploadedFile],
+                  channel: ChannelField = Form("")):  # noqa: B008 - ninja reads a parameter so
     """Import a .csv or .xlsx file in the background (as the upload page does); follow it at
     `GET /api/imports/{id}` until `state` is `done` or `failed`."""
     return Status(202, queue_import(start_import(file, by=request.auth, channel=channel, now=timezone.now())))
 
 
-@router.get("/imports/{job_id}", response={200: ImportJobOut, 403: ErrorOut, 404: ErrorOut}, tags=["imports"])
-def get_import(request: HttpRequest, job_id: int):
+@router.get("/imports/{job_id}", response={200: ImportJobOut, **errors(403, 404, 422)}, tags=["imports"])
+def get_import(request: HttpRequest, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]):
     if not request.auth.can(Capability.IMPORT):
         raise AccessDenied("this role may not import files")
     return get_object_or_404(visible_import_jobs(request.auth), pk=job_id)

@@ -236,7 +236,10 @@ class IntakeData(BaseModel):
             raise ValueError(_("must not be negative"))
         if value >= MAX_AMOUNT:
             raise ValueError(_("is implausibly large"))
-        return value.quantize(Decimal("0.01"))
+        value = value.quantize(Decimal("0.01"))
+        if value >= MAX_AMOUNT:  # 999,999,999,999.995 rounds up to a trillion, more than the column holds
+            raise ValueError(_("is implausibly large"))
+        return value
 
     @field_validator("quantity_defective", mode="after")
     @classmethod

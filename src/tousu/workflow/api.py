@@ -2,30 +2,46 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Literal
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import ConfigDict, model_validator
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import access_complaint, visible_complaints, visible_plans
-from tousu.complaints.schemas import ErrorOut
+from tousu.complaints.schemas import STRICT, Day, Text, errors
+from tousu.complaints.schemas import Id as IdValue
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core import display
 from tousu.timeline import WorkCalendar
+from tousu.timeline.rules import Stage
 from tousu.workflow.actions import approvals, clocks, deadlines, emergency
 from tousu.workflow.actions.deadlines import clock_source
 from tousu.workflow.actions.root_cause import record_root_cause
 from tousu.workflow.actions.transfer import transfer
 from tousu.workflow.actions.transitions import perform
-from tousu.workflow.machine import available_actions
-from tousu.workflow.models import Deadline, EmergencyPlan, MergedRepeat, Solution, root_cause_of
+from tousu.workflow.machine import TRANSITIONS, available_actions
+from tousu.workflow.models import (
+    Deadline,
+    EmergencyMember,
+    EmergencyPlan,
+    MergedRepeat,
+    Solution,
+    root_cause_of,
+)
 
 router = Router(tags=["workflow"])
-ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = errors(400, 403, 404, 409, 422)
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+TrackingNumber = Annotated[str, Path(max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
+# Usernames and department codes as Django stores them.
+Username = Text(150, required=True)
+Reason = Text(2000)
 
 
 class DeadlineOut(Schema):
@@ -137,19 +153,33 @@ def _repeat_of(complaint) -> dict | None:
                                       "new_facts": link.new_facts}
 
 
-@router.get("/complaints/{tracking_number}/workflow", response={200: WorkflowOut, 404: ErrorOut})
-def get_workflow(request: HttpRequest, tracking_number: str):
+@router.get("/complaints/{tracking_number}/workflow", response={200: WorkflowOut, **errors(404, 422)})
+def get_workflow(request: HttpRequest, tracking_number: TrackingNumber):
     """Status, the actions you may take now, every stage clock, solutions with their approval steps."""
     complaint = access_complaint(request.auth, tracking_number)
     return workflow_view(complaint, request.auth, timezone.now())
 
 
+# Actions a person takes directly; the others are taken by the approval chain and the survey.
+DirectAction = Annotated[Literal[tuple(a.value for a, t in TRANSITIONS.items() if t.direct)],  # type: ignore[misc]
+                         Path()]
+StageCode = Annotated[Literal[tuple(s.value for s in Stage)], Path()]  # type: ignore[misc]
+
+
 class ReasonIn(Schema):
-    reason: str = ""
+    model_config = STRICT
+
+    reason: Reason = ""
+
+
+class RequiredReasonIn(Schema):
+    model_config = STRICT
+
+    reason: Text(2000, required=True)
 
 
 @router.post("/complaints/{tracking_number}/actions/{action}", response={200: WorkflowOut, **ERRORS})
-def post_action(request: HttpRequest, tracking_number: str, action: str, payload: ReasonIn):
+def post_action(request: HttpRequest, tracking_number: TrackingNumber, action: DirectAction, payload: ReasonIn):
     """acknowledge, start_investigation, carry_out, request_feedback, close, archive, reopen (reason)."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
@@ -158,7 +188,7 @@ def post_action(request: HttpRequest, tracking_number: str, action: str, payload
 
 
 @router.post("/complaints/{tracking_number}/pause", response={200: WorkflowOut, **ERRORS})
-def post_pause(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+def post_pause(request: HttpRequest, tracking_number: TrackingNumber, payload: RequiredReasonIn):
     """Wait for the customer: the stage clocks stop until `resume`."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
@@ -167,7 +197,7 @@ def post_pause(request: HttpRequest, tracking_number: str, payload: ReasonIn):
 
 
 @router.post("/complaints/{tracking_number}/resume", response={200: WorkflowOut, **ERRORS})
-def post_resume(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+def post_resume(request: HttpRequest, tracking_number: TrackingNumber, payload: ReasonIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     deadlines.resume(complaint, by=request.auth, now=now, note=payload.reason)
@@ -175,7 +205,7 @@ def post_resume(request: HttpRequest, tracking_number: str, payload: ReasonIn):
 
 
 @router.post("/complaints/{tracking_number}/deadlines/{stage}/extend", response={200: DeadlineOut, **ERRORS})
-def post_extend(request: HttpRequest, tracking_number: str, stage: str, payload: ReasonIn):
+def post_extend(request: HttpRequest, tracking_number: TrackingNumber, stage: StageCode, payload: RequiredReasonIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     d = deadlines.extend(complaint, stage, by=request.auth, reason=payload.reason, now=now)
@@ -183,7 +213,7 @@ def post_extend(request: HttpRequest, tracking_number: str, stage: str, payload:
 
 
 @router.post("/complaints/{tracking_number}/exclude-time", response={200: WorkflowOut, **ERRORS})
-def post_exclude_time(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+def post_exclude_time(request: HttpRequest, tracking_number: TrackingNumber, payload: RequiredReasonIn):
     """Appraisal, testing or assessment begins: the clocks stop and this time is not counted; the
     customer is told."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
@@ -193,7 +223,7 @@ def post_exclude_time(request: HttpRequest, tracking_number: str, payload: Reaso
 
 
 @router.post("/complaints/{tracking_number}/end-exclusion", response={200: WorkflowOut, **ERRORS})
-def post_end_exclusion(request: HttpRequest, tracking_number: str, payload: ReasonIn):
+def post_end_exclusion(request: HttpRequest, tracking_number: TrackingNumber, payload: ReasonIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     deadlines.end_exclusion(complaint, by=request.auth, now=now, note=payload.reason)
@@ -201,11 +231,13 @@ def post_end_exclusion(request: HttpRequest, tracking_number: str, payload: Reas
 
 
 class ExpectedIn(Schema):
-    expected: date | None = None
+    model_config = STRICT
+
+    expected: Day = Field(description="after today")
 
 
 @router.post("/complaints/{tracking_number}/expected-date", response={200: WorkflowOut, **ERRORS})
-def post_expected_date(request: HttpRequest, tracking_number: str, payload: ExpectedIn):
+def post_expected_date(request: HttpRequest, tracking_number: TrackingNumber, payload: ExpectedIn):
     """The case needs longer: tell the customer the expected completion date (meets the delay notice)."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
@@ -214,11 +246,19 @@ def post_expected_date(request: HttpRequest, tracking_number: str, payload: Expe
 
 
 class NoteIn(Schema):
-    note: str = ""
+    model_config = STRICT
+
+    note: Reason = ""
+
+
+class RequiredNoteIn(Schema):
+    model_config = STRICT
+
+    note: Text(2000, required=True)
 
 
 @router.post("/complaints/{tracking_number}/follow-ups", response={200: WorkflowOut, **ERRORS})
-def post_follow_up(request: HttpRequest, tracking_number: str, payload: NoteIn):
+def post_follow_up(request: HttpRequest, tracking_number: TrackingNumber, payload: RequiredNoteIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     clocks.record_follow_up(complaint, by=request.auth, note=payload.note, now=now)
@@ -226,12 +266,14 @@ def post_follow_up(request: HttpRequest, tracking_number: str, payload: NoteIn):
 
 
 class MediationEndIn(Schema):
-    agreed: bool
-    note: str = ""
+    model_config = STRICT
+
+    agreed: bool = Field(strict=True)
+    note: Reason = ""
 
 
 @router.post("/complaints/{tracking_number}/mediation/end", response={200: WorkflowOut, **ERRORS})
-def post_end_mediation(request: HttpRequest, tracking_number: str, payload: MediationEndIn):
+def post_end_mediation(request: HttpRequest, tracking_number: TrackingNumber, payload: MediationEndIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     clocks.end_mediation(complaint, by=request.auth, agreed=payload.agreed, note=payload.note, now=now)
@@ -239,7 +281,7 @@ def post_end_mediation(request: HttpRequest, tracking_number: str, payload: Medi
 
 
 @router.post("/complaints/{tracking_number}/mediation/notice", response={200: WorkflowOut, **ERRORS})
-def post_mediation_notice(request: HttpRequest, tracking_number: str, payload: NoteIn):
+def post_mediation_notice(request: HttpRequest, tracking_number: TrackingNumber, payload: NoteIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     now = timezone.now()
     clocks.tell_parties_mediation_ended(complaint, by=request.auth, note=payload.note, now=now)
@@ -247,11 +289,20 @@ def post_mediation_notice(request: HttpRequest, tracking_number: str, payload: N
 
 
 class HarmKnownIn(Schema):
-    harm_known_on: date | None = None
+    model_config = STRICT
+
+    harm_known_on: Day = Field(description="on or before the day the complaint was received")
 
 
-@router.post("/complaints/{tracking_number}/time-bar", response={200: dict, **ERRORS})
-def post_time_bar(request: HttpRequest, tracking_number: str, payload: HarmKnownIn):
+class TimeBarOut(Schema):
+    harm_known_on: date | None
+    barred: bool
+    limit: dict | None
+    source: str
+
+
+@router.post("/complaints/{tracking_number}/time-bar", response={200: TimeBarOut, **ERRORS})
+def post_time_bar(request: HttpRequest, tracking_number: TrackingNumber, payload: HarmKnownIn):
     """When the customer knew of the harm; says whether the policy's time bar makes it not acceptable."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
     check = clocks.check_time_bar(complaint, by=request.auth, harm_known_on=payload.harm_known_on,
@@ -261,9 +312,19 @@ def post_time_bar(request: HttpRequest, tracking_number: str, payload: HarmKnown
 
 
 class TransferIn(Schema):
-    to_user: str | None = None  # username
-    to_department: str | None = None  # department code
-    reason: str = ""
+    to_user: Username | None = None
+    to_department: Text(20, required=True) | None = None  # department code
+    reason: Text(2000, required=True)
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={  # type: ignore[typeddict-item]
+        "anyOf": [{"required": [name], "properties": {name: {"type": "string"}}}
+                  for name in ("to_user", "to_department")]})
+
+    @model_validator(mode="after")
+    def _somebody(self) -> "TransferIn":
+        if not self.to_user and not self.to_department:
+            raise ValueError(_("name the person (to_user) or the department (to_department) to transfer to"))
+        return self
 
 
 def _user(username: str | None, field: str) -> User | None:
@@ -276,7 +337,7 @@ def _user(username: str | None, field: str) -> User | None:
 
 
 @router.post("/complaints/{tracking_number}/transfer", response={200: WorkflowOut, **ERRORS})
-def post_transfer(request: HttpRequest, tracking_number: str, payload: TransferIn):
+def post_transfer(request: HttpRequest, tracking_number: TrackingNumber, payload: TransferIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     department = None
     if payload.to_department:
@@ -290,31 +351,35 @@ def post_transfer(request: HttpRequest, tracking_number: str, payload: TransferI
 
 
 class SolutionIn(Schema):
-    measures: str
-    owner: str  # username of who carries it out
-    due_date: date
-    expected_effect: str = ""
-    compensation: Decimal = Decimal(0)
+    model_config = STRICT
+
+    measures: Text(5000, required=True)
+    owner: Username  # who carries it out
+    due_date: Day = Field(description="today or later")
+    expected_effect: Text(5000) = ""
+    compensation: Annotated[float, Field(ge=0, le=100_000_000)] = 0
 
 
 @router.post("/complaints/{tracking_number}/solutions", response={201: SolutionOut, **ERRORS})
-def post_solution(request: HttpRequest, tracking_number: str, payload: SolutionIn):
+def post_solution(request: HttpRequest, tracking_number: TrackingNumber, payload: SolutionIn):
     """Propose a solution; it goes up the approval chain the policy sets for its amount and risk."""
     complaint = access_complaint(request.auth, tracking_number, write=True)
     data = approvals.SolutionInput(measures=payload.measures, owner=_user(payload.owner, "owner"),
                                    due_date=payload.due_date, expected_effect=payload.expected_effect,
-                                   compensation=payload.compensation)
+                                   compensation=Decimal(str(payload.compensation)))
     solution = approvals.propose_solution(complaint, data, by=request.auth, now=timezone.now())
     return Status(201, _solution(solution))
 
 
 class DecisionIn(Schema):
-    approve: bool
-    reason: str = ""
+    model_config = STRICT
+
+    approve: bool = Field(strict=True)
+    reason: Reason = Field(default="", description="required to reject")
 
 
 @router.post("/solutions/{solution_id}/decision", response={200: SolutionOut, **ERRORS})
-def post_decision(request: HttpRequest, solution_id: int, payload: DecisionIn):
+def post_decision(request: HttpRequest, solution_id: Id, payload: DecisionIn):
     solution = Solution.objects.select_related("complaint").filter(pk=solution_id).first()
     if solution is None or not visible_complaints(request.auth).filter(pk=solution.complaint_id).exists():
         raise Http404("no such solution")
@@ -323,15 +388,23 @@ def post_decision(request: HttpRequest, solution_id: int, payload: DecisionIn):
 
 
 class RootCauseIn(Schema):
+    model_config = STRICT
+
+    category: Text(100, required=True)
+    whys: list[Text(2000, required=True)] = Field(min_length=1, max_length=5, description="answers to “why?”")
+    responsible_department: Text(20, required=True) | None = None
+    responsible_person: Username | None = None
+    evidence: list[IdValue] = Field(default=[], max_length=100)
+
+
+class RootCauseOut(Schema):
     category: str
     whys: list[str]
-    responsible_department: str | None = None
-    responsible_person: str | None = None
-    evidence: list[int] = []
+    evidence: list[int]
 
 
-@router.put("/complaints/{tracking_number}/root-cause", response={200: dict, **ERRORS})
-def put_root_cause(request: HttpRequest, tracking_number: str, payload: RootCauseIn):
+@router.put("/complaints/{tracking_number}/root-cause", response={200: RootCauseOut, **ERRORS})
+def put_root_cause(request: HttpRequest, tracking_number: TrackingNumber, payload: RootCauseIn):
     complaint = access_complaint(request.auth, tracking_number, write=True)
     department = None
     if payload.responsible_department:
@@ -376,30 +449,35 @@ def _plan_for(user: User, plan_id: int) -> EmergencyPlan:
     return get_object_or_404(visible_plans(user), pk=plan_id)
 
 
-@router.get("/emergencies", response=list[PlanOut])
-def list_plans(request: HttpRequest, state: str | None = None):
+@router.get("/emergencies", response={200: list[PlanOut], **errors(422)})
+def list_plans(request: HttpRequest,
+               state: Query[Literal[tuple(EmergencyPlan.State.values)] | None] = None):  # type: ignore[valid-type]
     plans = visible_plans(request.auth)
     if state:
         plans = plans.filter(state=state)
     return [_plan(p) for p in plans[:200]]
 
 
-@router.get("/emergencies/{plan_id}", response={200: PlanOut, 404: ErrorOut})
-def get_plan(request: HttpRequest, plan_id: int):
+@router.get("/emergencies/{plan_id}", response={200: PlanOut, **errors(404, 422)})
+def get_plan(request: HttpRequest, plan_id: Id):
     return _plan(_plan_for(request.auth, plan_id))
 
 
 class MemberIn(Schema):
-    user: str
-    role: str  # on_site, logistics, records, leader
+    model_config = STRICT
+
+    user: Username
+    role: Literal[tuple(EmergencyMember.TeamRole.values)]  # type: ignore[valid-type]
 
 
 class ActivateIn(Schema):
-    team: list[MemberIn] = []
+    model_config = STRICT
+
+    team: list[MemberIn] = Field(default=[], max_length=50)
 
 
 @router.post("/emergencies/{plan_id}/activate", response={200: PlanOut, **ERRORS})
-def post_activate(request: HttpRequest, plan_id: int, payload: ActivateIn):
+def post_activate(request: HttpRequest, plan_id: Id, payload: ActivateIn):
     plan = _plan_for(request.auth, plan_id)
     team = [(_user(m.user, "team"), m.role) for m in payload.team]
     emergency.activate(plan, by=request.auth, now=timezone.now(), team=team)
@@ -407,41 +485,47 @@ def post_activate(request: HttpRequest, plan_id: int, payload: ActivateIn):
 
 
 @router.post("/emergencies/{plan_id}/decline", response={200: PlanOut, **ERRORS})
-def post_decline(request: HttpRequest, plan_id: int, payload: ReasonIn):
+def post_decline(request: HttpRequest, plan_id: Id, payload: RequiredReasonIn):
     plan = _plan_for(request.auth, plan_id)
     emergency.decline(plan, by=request.auth, reason=payload.reason, now=timezone.now())
     return _plan(plan)
 
 
 class ReportIn(Schema):
-    kind: str = "progress"  # action or progress
-    text: str
+    model_config = STRICT
+
+    kind: Literal["action", "progress"] = "progress"
+    text: Text(5000, required=True)
 
 
 @router.post("/emergencies/{plan_id}/log", response={200: PlanOut, **ERRORS})
-def post_report(request: HttpRequest, plan_id: int, payload: ReportIn):
+def post_report(request: HttpRequest, plan_id: Id, payload: ReportIn):
     plan = _plan_for(request.auth, plan_id)
     emergency.report(plan, by=request.auth, kind=payload.kind, text=payload.text, now=timezone.now())
     return _plan(plan)
 
 
 class LinkIn(Schema):
-    tracking_number: str
+    model_config = STRICT
+
+    tracking_number: Annotated[str, Field(max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 @router.post("/emergencies/{plan_id}/complaints", response={200: PlanOut, **ERRORS})
-def post_link(request: HttpRequest, plan_id: int, payload: LinkIn):
+def post_link(request: HttpRequest, plan_id: Id, payload: LinkIn):
     plan = _plan_for(request.auth, plan_id)
     emergency.link(plan, access_complaint(request.auth, payload.tracking_number), by=request.auth, now=timezone.now())
     return _plan(plan)
 
 
 class CloseIn(Schema):
-    closing_review: str
+    model_config = STRICT
+
+    closing_review: Text(5000, required=True)
 
 
 @router.post("/emergencies/{plan_id}/close", response={200: PlanOut, **ERRORS})
-def post_close(request: HttpRequest, plan_id: int, payload: CloseIn):
+def post_close(request: HttpRequest, plan_id: Id, payload: CloseIn):
     plan = _plan_for(request.auth, plan_id)
     emergency.close_plan(plan, by=request.auth, review=payload.closing_review, now=timezone.now())
     return _plan(plan)

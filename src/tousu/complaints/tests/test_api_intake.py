@@ -113,7 +113,7 @@ def test_the_openapi_schema_is_published(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/complaints" in schema["paths"]
     assert "post" in schema["paths"]["/api/complaints"]
-    assert "text" in schema["components"]["schemas"]["IntakeData"]["required"]
+    assert "text" in schema["components"]["schemas"]["ComplaintIn"]["required"]
 
 
 def test_attachments_upload_through_the_api_with_their_hash(client):
