@@ -286,12 +286,20 @@ def resolve_path(name_or_path: str | Path) -> Path:
     return POLICY_DIR / f"{name_or_path}.yaml"
 
 
+def _parent(data: dict, source: str | Path) -> str | None:
+    """The policy `extends` names: a shipped policy's name or a YAML file's name."""
+    parent = data.pop("extends", None)
+    if parent is not None and not (isinstance(parent, str) and parent.strip()):
+        raise PolicyError(f"{source}: extends: names one policy (default, banking …), not {parent!r}")
+    return parent
+
+
 def load_data(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, yaml.Node | None, Path]:
     path = resolve_path(name_or_path)
     if path in _seen:
         raise PolicyError(f"{path}: extends itself through {' → '.join(p.name for p in _seen)}")
     data, node = _read(path)
-    parent = data.pop("extends", None)
+    parent = _parent(data, path)
     if parent:
         file_name = parent if str(parent).endswith((".yaml", ".yml")) else f"{parent}.yaml"
         # A sibling file of that name first, else the shipped policy.
@@ -331,7 +339,7 @@ def load_policy_text(text: str, *, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}: line {mark.line + 1 if mark else '?'}: not valid YAML") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: a policy is a mapping of keys (name, version, factors …)")
-    parent = data.pop("extends", None)
+    parent = _parent(data, source)
     if parent:
         base, _node, _path = load_data(parent)
         data = _merge(base, data)

@@ -3,11 +3,14 @@
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from django.utils.translation import gettext as _
+
+from tousu.complaints.uploads import MAX_ZIP_RATIO
 
 
 class UnreadableFile(ValueError):
@@ -20,6 +23,9 @@ SUPPORTED = (".csv", ".xlsx")
 def _csv_encoding(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    # Excel's "Unicode text" export: UTF-16 with its byte-order mark (tab-separated).
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -56,9 +62,27 @@ def _csv_rows(text: io.TextIOWrapper) -> Iterator[list[object]]:
         raise UnreadableFile(_("the file is neither UTF-8 nor GBK text (%(error)s)") % {"error": exc}) from None
 
 
+def _refuse_zip_bomb(stream: IO[bytes]) -> None:
+    """A workbook is a zip; one that unpacks to far more than its size is refused before it is opened."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise UnreadableFile(_("not a readable Excel workbook (%(error)s)") % {"error": exc}) from None
+    finally:
+        stream.seek(0)
+    if unpacked > max(size, 1) * MAX_ZIP_RATIO:
+        raise UnreadableFile(_("not a readable Excel workbook: it would unpack to %(unpacked)d times its size")
+                             % {"unpacked": unpacked // max(size, 1)})
+
+
 def _xlsx_rows(stream: IO[bytes]) -> tuple[int | None, Iterator[list[object]]]:
     from openpyxl import load_workbook
 
+    _refuse_zip_bomb(stream)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook

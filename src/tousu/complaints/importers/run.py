@@ -62,24 +62,33 @@ def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datet
 def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime, default_channel: str,
             progress: Progress | None, keep_tracking_numbers: int, report: ImportReport,
             after_row: int) -> ImportReport:
+    header_row = 1
     try:
         report.total_rows, rows = read_rows(stream, filename)
         header = next(rows, None)
+        while header is not None and not any(cell not in (None, "") for cell in header):
+            header, header_row = next(rows, None), header_row + 1  # blank lines above the header
     except UnreadableFile as exc:
         report.errors.append(RowError(0, "", str(exc)))
+        return report
+    except Exception as exc:  # a malformed CSV line (a cell past the size limit …) in the header
+        report.errors.append(RowError(header_row, "", _("this row cannot be read (%(error)s); the rows after it "
+                                                        "were not read") % {"error": exc}))
         return report
     if header is None:
         report.errors.append(RowError(1, "", _("the file is empty")))
         return report
     mapping, report.ignored_columns = map_headers(header)
     if "text" not in mapping.values():
-        report.errors.append(RowError(1, "text", _("no column holds the complaint text (text / 投诉内容)")))
+        report.errors.append(RowError(header_row, "text",
+                                      _("no column holds the complaint text (text / 投诉内容)")))
         return report
     label = {index: str(header[index]).strip() for index in mapping}
     column_of = {name: label[index] for index, name in mapping.items()}
 
     batch: list[BatchItem] = []
-    row_number = 1
+    row_number = header_row
+    complaints_seen = after_row > 1
     try:
         for row in rows:
             row_number += 1
@@ -87,6 +96,7 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
                 continue  # stored (or reported) before the interruption
             if not any(cell not in (None, "") for cell in row):
                 continue  # blank lines are not complaints
+            complaints_seen = True
             values = {name: row[index] for index, name in mapping.items() if index < len(row)}
             if default_channel and values.get("channel") in (None, ""):
                 values["channel"] = default_channel
@@ -104,11 +114,13 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
                 batch = []
     except UnreadableFile as exc:
         report.errors.append(RowError(row_number, "", str(exc)))
-    except Exception as exc:  # a malformed CSV line: keep what came before, name where it broke
-        report.errors.append(RowError(row_number, "", _("the file cannot be read past this row (%(error)s)")
-                                      % {"error": exc}))
+    except Exception as exc:  # a malformed CSV line: keep what came before, name the row that broke
+        report.errors.append(RowError(row_number + 1, "", _("this row cannot be read (%(error)s); the rows after "
+                                                            "it were not read") % {"error": exc}))
     if batch:
         _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers)
+    if not complaints_seen and not report.errors:
+        report.errors.append(RowError(header_row + 1, "", _("there are no complaints under the header row")))
     if progress:
         progress(report, row_number)
     return report
