@@ -17,7 +17,8 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import update_rows
-from tousu.timeline import WorkCalendar
+from tousu.notify.outbox import enqueue
+from tousu.timeline import SHANGHAI, WorkCalendar
 from tousu.timeline.rules import (
     DeadlinePolicy,
     Duration,
@@ -333,8 +334,6 @@ def tell_expected_date(complaint: Complaint, expected_at: datetime, *, now: date
                        by: User | None = None) -> None:
     """R-WF-3: when a case needs longer, the customer is told, with the expected date; that meets the
     delay-notice clock where the policy runs one."""
-    from tousu.timeline import SHANGHAI
-
     expected = expected_at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
     _tell_customer(complaint, key=key, now=now, by=by,
                    note=_("The customer was told the case needs longer, expected by %(date)s") % {"date": expected},
@@ -349,8 +348,6 @@ def _tell_customer(complaint: Complaint, *, key: str, now: datetime, note: str, 
                    by: User | None = None) -> None:
     """A contact with the customer in the history, and an email through the outbox where there is an
     address (the public progress page shows the rest)."""
-    from tousu.notify.outbox import enqueue
-
     events.contact(complaint.pk, by=by, at=now, note=note, channel="email" if complaint.email else "", **data)
     if complaint.email:
         enqueue(key=key, kind="customer_update", complaint=complaint, now=now, recipients=[],

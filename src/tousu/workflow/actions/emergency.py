@@ -15,7 +15,7 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import insert_rows
-from tousu.notify.outbox import enqueue
+from tousu.notify.outbox import active_webhooks, build, enqueue, store
 from tousu.workflow.actions.people import leaders
 from tousu.workflow.models import EmergencyLog, EmergencyMember, EmergencyPlan
 
@@ -41,8 +41,6 @@ def propose_missing_emergencies(complaints: Sequence[Complaint], *, now: datetim
 def propose_emergencies(complaints: Sequence[Complaint], *, now: datetime) -> list[EmergencyPlan]:
     """A proposed plan per complaint (new ones: an import, or intake through `propose_emergency`), each
     with its log line, the complaint's event and a message to the leaders; a few bulk inserts in all."""
-    from tousu.notify.outbox import active_webhooks, build, store
-
     if not complaints:
         return []
     plans = EmergencyPlan.objects.bulk_create([

@@ -23,7 +23,7 @@ from tousu.timeline.rules import due_at
 from tousu.workflow.actions.clocks import end_lapsed_mediations
 from tousu.workflow.actions.deadlines import rules
 from tousu.workflow.actions.people import leaders as emergency_team_leaders
-from tousu.workflow.models import Deadline, Escalation
+from tousu.workflow.models import Deadline, EmergencyPlan, Escalation
 
 STAGE_NAMES = dict(Deadline._meta.get_field("stage").choices)
 
@@ -48,8 +48,6 @@ def sweep(now: datetime, chunk: int = CHUNK) -> dict[str, int]:
 def remind_unconfirmed_emergencies(now: datetime) -> int:
     """A proposed emergency plan nobody confirmed or declined within its golden period: the leaders and
     the departments' managers are told once more, and the complaints' histories say so."""
-    from tousu.workflow.models import EmergencyPlan
-
     with transaction.atomic():
         late = EmergencyPlan.objects.filter(state=EmergencyPlan.State.PROPOSED, golden_due_at__lte=now,
                                             overdue_reminded_at__isnull=True)
