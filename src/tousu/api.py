@@ -21,12 +21,12 @@ from tousu.workflow.api import router as workflow_router
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        user = ApiToken.authenticate(token)
-        if user is None:
+        found = ApiToken.token_for(token)
+        if found is None:
             return None
-        request.user = user
-        ApiToken.objects.filter(user=user).update(last_used_at=timezone.now())
-        return user
+        request.user = found.user
+        found.record_use(timezone.now())
+        return found.user
 
 
 class Utf8JSONRenderer(JSONRenderer):

@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -116,6 +117,12 @@ class ApiToken(models.Model):
 
     @classmethod
     def authenticate(cls, key: str) -> User | None:
+        token = cls.token_for(key)
+        return token.user if token is not None else None
+
+    @classmethod
+    def token_for(cls, key: str) -> "ApiToken | None":
+        """The active user's token this key is, or None."""
         parts = key.split("_")
         if len(parts) != 3 or parts[0] != "tsu":
             return None
@@ -125,4 +132,13 @@ class ApiToken(models.Model):
         token = cls.objects.select_related("user").filter(salt=salt).first()
         if token is None or not token.user.is_active:
             return None
-        return token.user
+        return token
+
+    # "Last used" to the minute is what an administrator needs; writing it on every request would take
+    # SQLite's single write lock once more per API call.
+    USE_RECORDED_EVERY = timedelta(minutes=1)
+
+    def record_use(self, now: datetime) -> None:
+        if self.last_used_at is None or now - self.last_used_at >= self.USE_RECORDED_EVERY:
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

@@ -56,3 +56,23 @@ def test_api_accepts_a_valid_token(client):
     response = client.get("/api/complaints", headers={"Authorization": f"Bearer {ApiToken.issue(user).key}"})
     assert response.status_code == 200
     assert ApiToken.objects.get(user=user).last_used_at is not None
+
+
+def test_a_token_used_again_within_the_minute_writes_nothing(client):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    user = make_user()
+    key = ApiToken.issue(user).key
+    client.get("/api/complaints", headers={"Authorization": f"Bearer {key}"})
+    first = ApiToken.objects.get(user=user).last_used_at
+    with CaptureQueriesContext(connection) as seen:
+        client.get("/api/complaints", headers={"Authorization": f"Bearer {key}"})
+    assert not [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "apitoken" in q["sql"]]
+    assert ApiToken.objects.get(user=user).last_used_at == first
+    ApiToken.objects.filter(user=user).update(last_used_at=timezone.now() - timedelta(minutes=2))
+    client.get("/api/complaints", headers={"Authorization": f"Bearer {key}"})
+    assert ApiToken.objects.get(user=user).last_used_at > timezone.now() - timedelta(minutes=1)
