@@ -84,7 +84,8 @@ def report(database: str, result: dict, raw_sqlite: float, kill: bool) -> bool:
     print(f"latency p50 / p95 / p99 {load['p50_ms']:7.0f} / {load['p95_ms']:.0f} / {load['p99_ms']:.0f} ms")
     if "server_cpu_ms" in result:
         cpu, cores = result["server_cpu_ms"], os.cpu_count() or 1
-        print(f"CPU per complaint       {cpu:7.1f} ms in tousu serve (web workers and consumer: at most "
+        server = "; PostgreSQL's own work not counted" if database == "postgres" else ""
+        print(f"CPU per complaint       {cpu:7.1f} ms in tousu serve (web workers and consumer{server}: at most "
               f"{1000 * cores / cpu:.0f}/s on {cores} idle cores), {result['client_cpu_ms']:.1f} ms in the clients")
     if "raw_postgres" in result:
         print(f"raw one-row INSERT+COMMIT (PostgreSQL): {result['raw_postgres']:,.0f} rows/s")
