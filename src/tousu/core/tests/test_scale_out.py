@@ -128,7 +128,8 @@ def test_two_app_servers_and_two_consumers_escalate_warn_and_send_each_thing_onc
                           .values_list("id", flat=True))
             assert len(overdue) >= 8 and to_warn
 
-            assert wait_until(lambda: all((tmp_path / f"ready{n}").exists() for n in range(3)), 60)
+            assert wait_until(lambda: all((tmp_path / f"ready{n}").exists() for n in range(3))
+                              and all("consumer started" in Path(log.name).read_text() for log in logs), 60)
             go.touch()
             for process in rounds:
                 assert process.wait(60) == 0
