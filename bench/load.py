@@ -21,6 +21,7 @@ notification due must arrive, and be recognisable as the same message when it ar
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="tousu serve --threads")
     parser.add_argument("--postgres", metavar="URL", help="also a round on a fresh database on this PostgreSQL server")
     parser.add_argument("--kill", action="store_true", help="kill -9 web workers and the consumer during the run")
+    parser.add_argument("--keep", action="store_true", help="keep each round's data directory and server log")
     parser.add_argument("--round", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)  # one round, as JSON
     args = parser.parse_args()
     args.seconds = args.seconds or (60.0 if args.kill else 30.0)
@@ -64,7 +66,8 @@ def main() -> None:
     for database in rounds:
         command = [sys.executable, str(Path(__file__).resolve()), "--round", database, "--seconds", str(args.seconds),
                    "--clients", str(args.clients), "--workers", str(args.workers), "--threads", str(args.threads),
-                   *(["--postgres", args.postgres] if args.postgres else []), *(["--kill"] if args.kill else [])]
+                   *(["--postgres", args.postgres] if args.postgres else []), *(["--kill"] if args.kill else []),
+                   *(["--keep"] if args.keep else [])]
         finished = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if finished.returncode != 0:
             print(f"{database}: the round failed (exit {finished.returncode})")
@@ -72,6 +75,7 @@ def main() -> None:
             continue
         result = json.loads(finished.stdout.strip().splitlines()[-1])
         failed |= report(database, result, raw, args.kill)
+    shutil.rmtree(workdir, ignore_errors=True)
     sys.exit(1 if failed else 0)
 
 
@@ -234,6 +238,8 @@ def run_round(args) -> dict:
 
         connections.close_all()
         drop_postgres_database(args.postgres, database_url)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
