@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
-from tousu.complaints.actions.import_jobs import start_import
+from tousu.complaints.actions.import_jobs import resume_stalled, start_import
 from tousu.complaints.models import Complaint, ImportJob
-from tousu.complaints.tasks import queue_import, resume_stalled_imports
+from tousu.complaints.tasks import import_job_task, queue_import
 from tousu.complaints.tests.test_import import csv_bytes
 from tousu.testing import make_user
 from tousu.testing.processes import kill_group, start_consumer, wait_until
@@ -40,7 +40,8 @@ def test_a_consumer_killed_mid_import_goes_on_after_the_last_stored_batch(settin
     assert Complaint.objects.count() >= job.created  # the last batch may have been stored but not yet noted
 
     time.sleep(STALL_SECONDS + 0.5)
-    assert resume_stalled_imports.call_local() == [job.pk]  # the periodic task, run here: queued again
+    assert resume_stalled(now=timezone.now()) == [job.pk]  # what the periodic task finds every minute
+    import_job_task(job.pk)  # and queues again
     consumer = start_consumer(**consumer_env)
     try:
         assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).state == "done", 120), "it was not taken up again"

@@ -16,7 +16,7 @@ from tousu.workflow.models import RootCause, Solution, Survey
 pytestmark = pytest.mark.django_db
 NOW = at(2026, 12, 3, 10, 0)
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
-REVIEW_QUERIES = 28
+REVIEW_QUERIES = 27
 DASHBOARD_QUERIES = 9
 
 
