@@ -2,6 +2,7 @@
 with a 201 stored with its assessment and its stage clocks, and every notification in the outbox
 delivered, each exactly once at the receiving end (counted there by idempotency key)."""
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -70,7 +71,9 @@ def received_keys(smtp: SmtpServer | None, webhook: WebhookServer | None) -> Cou
     """Every notification key that reached a receiver, with how many times it arrived."""
     keys: Counter = Counter()
     if smtp is not None:
-        keys.update(str(message["X-Tousu-Notification"]) for message in list(smtp.messages))
+        # A long key is folded onto a continuation line by the sender (RFC 5322): unfold it to compare.
+        keys.update(re.sub(r"\r?\n", "", str(message["X-Tousu-Notification"])).strip()
+                    for message in list(smtp.messages))
     if webhook is not None:
         keys.update(request["key"] for request in list(webhook.requests))
     return keys
