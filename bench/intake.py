@@ -157,8 +157,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from tousu.complaints.importers.run import import_file
     from tousu.complaints.models import Complaint
+    from tousu.intake.imports import import_file
 
     call_command("migrate", verbosity=0)
     source = workdir / "complaints.csv"

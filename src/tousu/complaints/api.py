@@ -19,7 +19,6 @@ from tousu.complaints.access import (
     with_next_due,
 )
 from tousu.complaints.actions.attachments import add_attachment
-from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.actions.personal_data import open_full_record
 from tousu.complaints.choices import Channel, Source
 from tousu.complaints.choices import Status as ComplaintStatus
@@ -40,6 +39,7 @@ from tousu.complaints.tasks import queue_import
 from tousu.complaints.validation import FieldError, IntakeError, validate_intake
 from tousu.core.masking import looks_like_personal_search
 from tousu.intake.corrections import change_facts
+from tousu.intake.import_jobs import start_import
 from tousu.intake.pipeline import record_complaint
 
 router = Router(tags=["complaints"])

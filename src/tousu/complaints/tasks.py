@@ -7,9 +7,9 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from tousu.complaints.actions.email_intake import MailboxSettings, fetch
-from tousu.complaints.actions.import_jobs import resume_stalled, run_import
 from tousu.complaints.models import ImportJob
+from tousu.intake.email import MailboxSettings, fetch
+from tousu.intake.import_jobs import resume_stalled, run_import
 
 
 @db_periodic_task(crontab(minute="*/2"))

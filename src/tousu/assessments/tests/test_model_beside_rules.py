@@ -9,8 +9,8 @@ from tousu.accounts.roles import Role
 from tousu.assessments.learning import forget_activations
 from tousu.assessments.models import ModelActivation, RiskAssessment
 from tousu.assessments.policies import store_policy
-from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint
+from tousu.intake.imports import import_file
 from tousu.risk import load_policy
 from tousu.risk.tests.test_learning import _examples
 from tousu.testing import bearer, make_department, make_user

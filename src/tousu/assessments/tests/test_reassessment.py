@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from tousu.accounts.roles import Role
 from tousu.assessments.policies import store_policy
-from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint
+from tousu.intake.imports import import_file
 from tousu.testing import bearer, make_complaint, make_department, make_user
 
 pytestmark = pytest.mark.django_db

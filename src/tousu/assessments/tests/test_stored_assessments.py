@@ -32,7 +32,7 @@ def test_every_complaint_is_assessed_before_its_number_is_shown(client):
 def test_imported_complaints_are_assessed_with_the_active_version(tmp_path):
     import io
 
-    from tousu.complaints.importers.run import import_file
+    from tousu.intake.imports import import_file
 
     content = "text,lot,quantity_delivered,quantity_defective\n已经报警了,,,\n想咨询一下,,,\n".encode()
     import_file(io.BytesIO(content), "x.csv", by=None, now=timezone.now())

@@ -20,9 +20,9 @@ from tousu.accounts.roles import Role
 from tousu.complaints import events
 from tousu.complaints.admin import EventInline
 from tousu.complaints.choices import EventKind
-from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import AuditCheckpoint, AuditHead, Complaint, ComplaintEvent
 from tousu.core import chain
+from tousu.intake.imports import import_file
 from tousu.testing import make_complaint, make_user
 from tousu.workflow.actions.transitions import acknowledge
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone, translation
 
 from tousu.accounts.roles import Role
-from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import IntakeError, validate_intake
+from tousu.intake.imports import import_file
 from tousu.testing import bearer, make_user
 
 pytestmark = pytest.mark.django_db

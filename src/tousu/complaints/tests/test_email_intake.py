@@ -4,8 +4,8 @@ from email.message import EmailMessage
 import pytest
 from django.core.management import CommandError, call_command
 
-from tousu.complaints.actions.email_intake import MailboxSettings, fetch, ingest
 from tousu.complaints.models import Complaint
+from tousu.intake.email import MailboxSettings, fetch, ingest
 from tousu.notify.models import Notification
 from tousu.testing import make_complaint
 from tousu.testing.servers import DovecotServer

@@ -8,8 +8,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from tousu.accounts.roles import Role
-from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.intake.imports import import_file
 from tousu.testing import make_department, make_user
 
 pytestmark = pytest.mark.django_db
@@ -161,8 +161,8 @@ def test_the_command_takes_a_default_channel(tmp_path):
 def test_the_upload_page_imports_in_the_background_and_shows_the_report(client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tousu.complaints.actions.import_jobs import run_import
     from tousu.complaints.models import ImportJob
+    from tousu.intake.import_jobs import run_import
 
     specialist = make_user(Role.SPECIALIST, department=make_department())
     client.force_login(specialist)
@@ -203,9 +203,9 @@ def test_when_the_batch_insert_collides_rows_are_stored_one_by_one_completely(mo
     from django.db import IntegrityError
     from django.utils import timezone
 
-    from tousu.complaints.importers.run import import_file
     from tousu.complaints.models import Complaint
     from tousu.intake import pipeline as intake
+    from tousu.intake.imports import import_file
 
     real = intake.insert_rows
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from tousu.complaints.importers.run import import_file
 from tousu.complaints.models import Complaint
+from tousu.intake.imports import import_file
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
-from tousu.complaints.actions import import_jobs
-from tousu.complaints.actions.import_jobs import claim, resume_stalled, run_import, stall_after, start_import
-from tousu.complaints.importers import run as importer
 from tousu.complaints.models import Complaint, ImportJob
 from tousu.complaints.tests.test_import import csv_bytes
 from tousu.complaints.validation import IntakeError
+from tousu.intake import import_jobs
+from tousu.intake import imports as importer
+from tousu.intake.import_jobs import claim, resume_stalled, run_import, stall_after, start_import
 from tousu.testing import bearer, make_department, make_user
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
-from tousu.complaints.actions.import_jobs import resume_stalled, start_import
 from tousu.complaints.models import Complaint, ImportJob
 from tousu.complaints.tasks import import_job_task, queue_import
 from tousu.complaints.tests.test_import import csv_bytes
+from tousu.intake.import_jobs import resume_stalled, start_import
 from tousu.testing import make_user
 from tousu.testing.processes import kill_group, start_consumer, wait_until
 

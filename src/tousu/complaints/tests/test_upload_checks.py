@@ -220,8 +220,8 @@ def test_an_emailed_complaint_is_kept_without_a_refused_attachment_and_says_so(c
 
     from django.utils import timezone
 
-    from tousu.complaints.actions.email_intake import ingest
     from tousu.core.display import history
+    from tousu.intake.email import ingest
 
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "王女士 <wang@example.com>", "tousu@example.com", "热水壶漏电"

@@ -7,11 +7,11 @@ from django.utils.translation import gettext as _
 
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import visible_import_jobs
-from tousu.complaints.actions.import_jobs import start_import
 from tousu.complaints.forms import ImportForm
 from tousu.complaints.models import ImportJob
 from tousu.complaints.tasks import queue_import
 from tousu.complaints.validation import IntakeError
+from tousu.intake.import_jobs import start_import
 
 
 def _importer(request: HttpRequest) -> None:

@@ -240,7 +240,7 @@ def test_a_new_complaint_about_the_same_order_reopens_the_closed_one(people):
 def test_imported_emergencies_get_their_plans_and_clocks_too(people):
     import io
 
-    from tousu.complaints.importers.run import import_file
+    from tousu.intake.imports import import_file
 
     content = "text\n孩子被热水壶烫伤住院了\n想咨询一下退货流程\n电动车电池起火，家里烧了\n".encode()
     report = import_file(io.BytesIO(content), "x.csv", by=None, now=NOW)

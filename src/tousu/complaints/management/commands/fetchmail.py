@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tousu.complaints.actions.email_intake import MailboxSettings, fetch
+from tousu.intake.email import MailboxSettings, fetch
 
 
 class Command(BaseCommand):

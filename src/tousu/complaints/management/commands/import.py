@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from tousu.accounts.models import User
-from tousu.complaints.importers.run import import_file
+from tousu.intake.imports import import_file
 
 
 class Command(BaseCommand):

@@ -20,10 +20,10 @@ from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
 from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import Channel
-from tousu.complaints.importers.run import ImportReport, RowError, import_file
 from tousu.complaints.models import ImportJob
 from tousu.complaints.uploads import Refused, check_import_file
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.intake.imports import ImportReport, RowError, import_file
 
 log = logging.getLogger(__name__)
 
