@@ -28,6 +28,7 @@ from tousu.complaints.uploads import Refused
 from tousu.complaints.validation import MAX_TEXT_LENGTH, IntakeError, validate_intake
 from tousu.intake.pipeline import record_complaint
 from tousu.notify.outbox import enqueue
+from tousu.workflow.actions.deadlines import resume
 
 TRACKING_IN_SUBJECT = re.compile(rf"TS\d{{4}}-[{ALPHABET}]{{{RANDOM_LENGTH}}}", re.IGNORECASE)
 
@@ -145,8 +146,6 @@ def _reply(complaint: Complaint, *, key: str, sender: str, subject: str, text: s
         log_contact(complaint, by=None, channel=Channel.EMAIL, note=text or subject, now=now, direction="inbound",
                     data={"message_key": key, "from": sender, "subject": subject})
         if complaint.waiting_since is not None:
-            from tousu.workflow.actions.deadlines import resume
-
             resume(complaint, by=None, now=now, note=_("the customer replied by email"))
     return "reply", complaint.tracking_number
 
