@@ -5,6 +5,7 @@ complaint (`history_for`), or for many re-assessed at the same moment with a few
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 
@@ -19,35 +20,46 @@ KEYS = ATTRIBUTE_KEYS
 
 
 def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None = None) -> History:
-    """What was known up to `until` (default: when the complaint arrived)."""
+    """What was known up to `until` (default: when the complaint arrived), from one aggregate query over the
+    complaints that share its customer, lot, product or defect."""
     at = until or complaint.received_at
-    others = Complaint.objects.exclude(pk=complaint.pk)
+    counted: dict[str, Q] = {}
     customer = same_customer(complaint)
-    customer_earlier = 0
     if customer:
         window = timedelta(days=policy.repetition.window_days)
-        customer_earlier = others.filter(customer, received_at__gte=at - window, received_at__lte=at).count()
-    similar_in_window = 0
+        counted["customer_earlier"] = customer & Q(received_at__gte=at - window, received_at__lte=at)
     same_thing = same_lot_or_product(complaint)
     if same_thing:
         scope = timedelta(days=policy.scope.window_days)
-        similar_in_window = others.filter(same_thing, received_at__gte=at - scope, received_at__lte=at).count()
-    same_problem = 0
+        counted["similar_in_window"] = same_thing & Q(received_at__gte=at - scope, received_at__lte=at)
     # The same defect (catalogue item) on the same product in the calendar month the complaint was received
     # (R-RA-5: "recurs 3 or more times in the same month"), as known at `at`; at intake the complaint's own
     # item is not stored yet, so it is read from its text.
     key = complaint.problem_key or problem_key(complaint.text, policy)
     if complaint.product and key:
         start, end = month_of(complaint.received_at)
-        same_problem = others.filter(product=complaint.product, problem_key=key, received_at__gte=start,
-                                     received_at__lt=end, received_at__lte=at).count()
-    lot_delivered, lot_defective = lot_totals([complaint.lot]).get(complaint.lot, (None, None))
-    if complaint.pk is None and complaint.lot:  # assessed just before it is stored: its own quantities count
-        lot_delivered = plus(lot_delivered, complaint.quantity_delivered)
-        lot_defective = plus(lot_defective, complaint.quantity_defective)
-    return History(customer_earlier=customer_earlier, similar_in_window=similar_in_window,
-                   same_problem_this_month=same_problem, lot_delivered=lot_delivered, lot_defective=lot_defective,
-                   incident=matching_open_incidents(complaint).exists())
+        counted["same_problem_this_month"] = Q(product=complaint.product, problem_key=key, received_at__gte=start,
+                                               received_at__lt=end, received_at__lte=at)
+    aggregates: dict[str, Any] = {name: Count("id", filter=condition) for name, condition in counted.items()}
+    wanted = list(counted.values())
+    if complaint.lot:
+        in_lot = Q(lot=complaint.lot)
+        aggregates.update(delivered=Sum("quantity_delivered", filter=in_lot),
+                          defective=Sum("quantity_defective", filter=in_lot))
+        wanted.append(in_lot)
+    found: dict[str, Any] = {}
+    if aggregates:
+        either = Q(pk__in=[])
+        for condition in wanted:
+            either |= condition
+        found = Complaint.objects.exclude(pk=complaint.pk).filter(either).aggregate(**aggregates)
+    lot_delivered = lot_defective = None
+    if complaint.lot:  # a lot's totals count every complaint of it, this one included
+        lot_delivered = plus(found["delivered"], complaint.quantity_delivered)
+        lot_defective = plus(found["defective"], complaint.quantity_defective)
+    return History(customer_earlier=found.get("customer_earlier", 0), similar_in_window=found.get("similar_in_window", 0),
+                   same_problem_this_month=found.get("same_problem_this_month", 0), lot_delivered=lot_delivered,
+                   lot_defective=lot_defective, incident=matching_open_incidents(complaint).exists())
 
 
 def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime) -> dict[int, History]:
