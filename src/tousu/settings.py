@@ -89,6 +89,7 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", "")
+SQLITE_ENGINE = "tousu.core.sqlite"  # Django's SQLite with writers queued fairly (core/sqlite/base.py)
 _SQLITE_OPTIONS = {
     # WAL lets pages read while an import writes; IMMEDIATE avoids lock-upgrade deadlocks between
     # concurrent writers (web workers and queue consumers). synchronous=FULL: a commit is on disk before
@@ -105,13 +106,14 @@ if DATABASE_URL:
     except ValueError as exc:
         raise SettingError(f"DATABASE_URL: {exc}") from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "tousu.sqlite3",
+    DATABASES = {"default": {"ENGINE": SQLITE_ENGINE, "NAME": DATA_DIR / "tousu.sqlite3",
                              "OPTIONS": dict(_SQLITE_OPTIONS)}}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:
     # A file, not memory: concurrent-worker tests need SQLite's real locking (busy timeout, WAL), which
     # the shared in-memory database does not have.
     DATABASES["default"].setdefault("TEST", {"NAME": str(DATA_DIR / "test.sqlite3")})

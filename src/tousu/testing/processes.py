@@ -16,7 +16,7 @@ from django.db import connection
 def test_database_url() -> str:
     """The database this test runs on, as a DATABASE_URL another process can open."""
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{Path(db['NAME']).resolve()}"
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
