@@ -32,7 +32,7 @@ def test_a_consumer_killed_mid_import_goes_on_after_the_last_stored_batch(settin
 
     consumer = start_consumer(**consumer_env)
     try:
-        assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).after_row > 1, 120), "no batch was stored"
+        assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).after_row > 1, 240), "no batch was stored"
     finally:
         kill_group(consumer)
     job.refresh_from_db()
@@ -44,7 +44,9 @@ def test_a_consumer_killed_mid_import_goes_on_after_the_last_stored_batch(settin
     import_job_task(job.pk)  # and queues again
     consumer = start_consumer(**consumer_env)
     try:
-        assert wait_until(lambda: ImportJob.objects.get(pk=job.pk).state == "done", 120), "it was not taken up again"
+        done = wait_until(lambda: ImportJob.objects.get(pk=job.pk).state == "done", 240)
+        seen = ImportJob.objects.values_list("state", "attempts", "after_row", "failure").get(pk=job.pk)
+        assert done, f"it was not taken up again: {seen!r}"
     finally:
         kill_group(consumer)
     job.refresh_from_db()
