@@ -27,6 +27,7 @@ from tousu.complaints.access import AccessDenied
 from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
+from tousu.core.bulk import insert_rows
 from tousu.intake.consequences import reassess
 from tousu.notify.outbox import enqueue
 from tousu.risk.incidents import (
@@ -41,6 +42,7 @@ from tousu.risk.incidents import (
     grouped,
     judge,
     lot_parents,
+    matches_cluster,
     merge,
     same_windows,
     seasonal_share,
@@ -66,6 +68,43 @@ def link_to_open_incidents(complaint: Complaint) -> list[Incident]:
             attach_to_plan(plan, [complaint], now=complaint.received_at)
     return linked
 
+
+
+def link_many_to_open_incidents(complaints: Sequence[Complaint]) -> set[int]:
+    """`link_to_open_incidents` for the complaints of an import: the open incidents and their attributes
+    read once, the matches found in memory, the links, events and plan members written in bulk. Returns
+    the ids of the complaints now under an incident that has a plan."""
+    incidents = {i.pk: i for i in Incident.objects.filter(state=Incident.State.OPEN).select_related("emergency_plan")}
+    if not incidents or not complaints:
+        return set()
+    by_attribute: dict[tuple[str, str], set[int]] = {}
+    for pk, key, value in [*((i.pk, i.key, i.value) for i in incidents.values()),
+                           *IncidentAttribute.objects.filter(incident_id__in=list(incidents))
+                           .values_list("incident_id", "key", "value")]:
+        by_attribute.setdefault((key, value), set()).add(pk)
+    clusters = [(pk, value) for (key, value), pks in by_attribute.items() if key == CLUSTER for pk in pks]
+    matches: dict[int, list[Complaint]] = {}
+    for c in complaints:
+        found = set()
+        for key in ATTRIBUTE_KEYS:
+            value = getattr(c, key, "")
+            if value:
+                found |= by_attribute.get((key, value), set())
+        found |= {pk for pk, value in clusters if matches_cluster(value, c.text)}
+        for pk in found:
+            matches.setdefault(pk, []).append(c)
+    covered: set[int] = set()
+    for pk, members in matches.items():
+        incident = incidents[pk]
+        insert_rows(Through, ("incident", "complaint"), [(pk, c.pk) for c in members])
+        events.record_many(row for c in members for row in events.incident_rows(
+            [c.pk], by=None, at=c.received_at, incident=pk, action="linked"))
+        plan = incident.emergency_plan
+        if plan is not None:
+            covered |= {c.pk for c in members}
+            if plan.state in (EmergencyPlan.State.PROPOSED, EmergencyPlan.State.ACTIVE):
+                attach_to_plan(plan, members, now=max(c.received_at for c in members))
+    return covered
 
 def season(rules: IncidentPolicy, now: datetime) -> float:
     """The share of the baseline weeks' complaints that a window like the one ending `now` usually holds."""

@@ -43,7 +43,7 @@ from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
 from tousu.intake import consequences
 from tousu.intake.batch_history import BatchHistory
-from tousu.intake.incidents import link_to_open_incidents
+from tousu.intake.incidents import link_many_to_open_incidents, link_to_open_incidents
 from tousu.intake.store import (
     RECORD_FIELDS,
     channel_duties,
@@ -265,9 +265,5 @@ def _link_incidents(complaints: list[Complaint], histories: BatchHistory) -> set
     """Link the complaints that belong to an open incident; the ids now covered by an incident's plan."""
     if not histories.incidents and not histories.clusters:
         return set()
-    covered = set()
-    for c in complaints:
-        if any(incident.emergency_plan_id for incident in link_to_open_incidents(c)):
-            covered.add(c.pk)
-    return covered
+    return link_many_to_open_incidents(complaints)
 
