@@ -6,4 +6,6 @@ call it; it calls the domain actions below (complaints, assessments, workflow), 
 - `corrections`: facts corrected after intake, handled like an arrival
 - `consequences`: re-assessment and overrides, then clocks and emergency proposals
 - `incidents`: mass-incident early warning, linking, re-assessing and planning many complaints at once
+- `email`, `imports`, `import_jobs`: the mailbox, a file batch by batch, an uploaded file in the background
+- `store`, `batch_history`: first owner, tracking numbers and rows; an import's histories and crossings
 """

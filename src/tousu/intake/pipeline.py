@@ -112,10 +112,14 @@ def _after_storing(complaint: Complaint, *, now: datetime) -> bool:
     """Link open incidents, then merge a repeat or start the clocks. True when an incident's plan now
     covers the complaint."""
     linked = link_to_open_incidents(complaint)
+    _merge_or_start_clocks(complaint, now=now)
+    return any(incident.emergency_plan_id for incident in linked)
+
+
+def _merge_or_start_clocks(complaint: Complaint, *, now: datetime) -> None:
     repeat = link_repeat(complaint, now=now)
     if repeat is None or not repeat.merged:  # a merged repeat runs on the first complaint's clocks
         _start_clocks([complaint])
-    return any(incident.emergency_plan_id for incident in linked)
 
 
 def _start_clocks(complaints: Sequence[Complaint]) -> None:
@@ -225,7 +229,7 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
     _start_clocks([c for c in ordered if c.pk not in repeats])
     for c in ordered:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
         if c.pk in repeats:
-            _after_repeat(c, now=now)
+            _merge_or_start_clocks(c, now=now)
     propose_emergencies([c for c in ordered if c.emergency and c.pk not in covered], now=now)
 
     done = reassess_many(_crossed_neighbours(histories, [c.pk for c in ordered]), now=now, by=by, policy=policy)
@@ -253,12 +257,6 @@ def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[C
             for c in Complaint.objects.filter(either).exclude(status__in=ENDED):
                 targets.setdefault(c.pk, (c, trigger))
     return list(targets.values())
-
-
-def _after_repeat(complaint: Complaint, *, now: datetime) -> None:
-    repeat = link_repeat(complaint, now=now)
-    if repeat is None or not repeat.merged:
-        _start_clocks([complaint])
 
 
 def _link_incidents(complaints: list[Complaint], histories: BatchHistory) -> set[int]:
