@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from throwaway_postgres import drop_database, fresh_database
+
 PRODUCTS = ["PD-610 铝合金脚踏", "白金信用卡", "家庭宽带", "国内航班", "电热水壶 KT-17", "婴儿奶粉", "智能手表"]
 CHANNELS = ["phone", "web", "email", "wechat", "social", "regulator", "onsite", "电话", "微博"]
 PHRASES = [
@@ -149,7 +151,7 @@ def main() -> None:
     os.environ["TOUSU_DATA_DIR"] = str(workdir / "data")
     os.environ.pop("DATABASE_URL", None)
     if args.postgres:
-        os.environ["DATABASE_URL"] = fresh_postgres_database(args.postgres)
+        os.environ["DATABASE_URL"] = fresh_database(args.postgres, "tousu_bench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tousu.settings")
     import django
 
@@ -210,28 +212,12 @@ def main() -> None:
         print(f"peak traced memory        {peak / 1e6:12.1f} MB")
     if args.postgres:
         connection.close()
-        drop_postgres_database(args.postgres, os.environ["DATABASE_URL"])
+        drop_database(args.postgres, os.environ["DATABASE_URL"])
     sys.exit(0)
 
 
 def _ms(sorted_seconds: list[float], quantile: float) -> float:
     return sorted_seconds[min(len(sorted_seconds) - 1, int(len(sorted_seconds) * quantile))] * 1000
-
-
-def fresh_postgres_database(server_url: str) -> str:
-    import psycopg
-
-    name = f"tousu_bench_{os.getpid()}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_postgres_database(server_url: str, database_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}"')
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from throwaway_postgres import drop_database, fresh_database
+
 BENCH_DIR = Path(__file__).resolve().parent
 
 
@@ -163,7 +165,7 @@ def raw_postgres_rate(database_url: str, seconds: float = 2.0) -> float:
 def run_round(args) -> dict:
     """One database: set up the README way, serve, load, stop, check. Prints progress on stderr."""
     workdir = Path(tempfile.mkdtemp(prefix=f"tousu-load-{args.round}-"))
-    database_url = fresh_postgres_database(args.postgres) if args.round == "postgres" else ""
+    database_url = fresh_database(args.postgres, "tousu_load") if args.round == "postgres" else ""
     _setup_django(workdir / "data", database_url)
     from contextlib import ExitStack
 
@@ -237,27 +239,10 @@ def run_round(args) -> dict:
         from django.db import connections
 
         connections.close_all()
-        drop_postgres_database(args.postgres, database_url)
+        drop_database(args.postgres, database_url)
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
-
-
-def fresh_postgres_database(server_url: str) -> str:
-    import psycopg
-
-    name = f"tousu_load_{os.getpid()}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_postgres_database(server_url: str, database_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
