@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 
-def _stat(pid: int) -> list[str] | None:
+def process_stat(pid: int) -> list[str] | None:
     """The fields of /proc/PID/stat after the command name (state first), or None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -28,7 +28,7 @@ def _stat(pid: int) -> list[str] | None:
 def children(pid: int) -> list[int]:
     """The living children of a process."""
     return [int(entry) for entry in os.listdir("/proc")
-            if entry.isdigit() and (fields := _stat(int(entry))) is not None and int(fields[1]) == pid
+            if entry.isdigit() and (fields := process_stat(int(entry))) is not None and int(fields[1]) == pid
             and fields[0] != "Z"]
 
 
@@ -36,7 +36,7 @@ def tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a process and every living descendant: what a server costs
     per unit of work, a figure a busy machine disturbs far less than wall time."""
     ticks = os.sysconf("SC_CLK_TCK")
-    fields = _stat(pid)
+    fields = process_stat(pid)
     own = (int(fields[11]) + int(fields[12])) / ticks if fields else 0.0
     return own + sum(tree_cpu_seconds(child) for child in children(pid))
 

@@ -10,32 +10,24 @@ import sys
 from django.conf import settings
 
 from tousu.testing.processes import kill_group, wait_until
+from tousu.testing.served import process_stat
 from tousu.testing.servers import free_port
-
-
-def _stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state first), or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
 
 
 def _children(pid: int) -> list[int]:
     return [int(entry) for entry in os.listdir("/proc")
-            if entry.isdigit() and (fields := _stat(int(entry))) is not None and int(fields[1]) == pid]
+            if entry.isdigit() and (fields := process_stat(int(entry))) is not None and int(fields[1]) == pid]
 
 
 def _alive(pid: int) -> bool:
-    fields = _stat(pid)
+    fields = process_stat(pid)
     return fields is not None and fields[0] != "Z"
 
 
 def _group(pgid: int) -> list[int]:
     """Every living process of a process group: `serve`, its children and theirs (gunicorn's workers)."""
     return [int(entry) for entry in os.listdir("/proc")
-            if entry.isdigit() and (fields := _stat(int(entry))) is not None and int(fields[3]) == pgid
+            if entry.isdigit() and (fields := process_stat(int(entry))) is not None and int(fields[3]) == pgid
             and fields[0] != "Z"]
 
 
