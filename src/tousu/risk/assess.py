@@ -158,6 +158,11 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
                                 value=len(text.strip())))
     else:
         level = policy.baseline_level
+    if level == Level.MEDIUM:
+        minor = _minor_matter(text, fired, reasons, policy)
+        if minor is not None:
+            level = Level.LOW
+            reasons.append(minor)
     factors = tuple(sorted(fired))
     emergency = bool(emergency_rules) or not engine.emergency_any.isdisjoint(fired) or any(
         group <= fired.keys() for group in engine.emergency_all)
@@ -184,6 +189,25 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
         type_scores=dict(type_scores),
         problem_key=problem_key,
     )
+
+
+def _minor_matter(text: str, fired: dict[str, Level], reasons: list[Evidence], policy: Policy) -> Evidence | None:
+    """Low for a minor matter (a coupon or promotion not honoured) in a short text where nothing but a small
+    money dispute fired; None otherwise."""
+    minor = policy.language.minor_matters
+    length = len(text.strip())
+    if not minor.words or length >= minor.below:
+        return None
+    if any(factor not in minor.factors or level != Level.MEDIUM for factor, level in fired.items()):
+        return None
+    amounts = [r.value for r in reasons if r.factor == "money" and r.value is not None]
+    if amounts and max(amounts) >= minor.amount_below:
+        return None
+    found = min(((text.find(word), word) for word in minor.words if word in text), default=None)
+    if found is None:
+        return None
+    return Evidence("baseline", "baseline.minor", f"a minor matter ({found[1]}) in a short text, no loss of "
+                    f"¥{minor.amount_below} or more", ((found[1], found[0]),), value=length, limit=minor.below)
 
 
 def _close(hit: Hit, others, within: int, side: str = "either") -> Hit | None:

@@ -113,6 +113,25 @@ class EmergencyPolicy(_Strict):
     all_of: list[list[str]] = [["mass", "spread"]]  # or all factors of one of these groups
 
 
+class MinorMatters(_Strict):
+    """A minor matter (rubric "low"): a coupon, gift or promotion not honoured, told in a short text in which
+    nothing fired but a money dispute below `amount_below`. Such a complaint is low, not medium."""
+
+    words: list[str] = []
+    below: int = Field(0, ge=0)  # characters; 0 switches the rule off
+    amount_below: Decimal = Field(Decimal(500), ge=0)
+    # The factors that may have fired (at medium, never high) for the text still to be a minor matter.
+    factors: list[str] = ["money"]
+
+    @field_validator("factors")
+    @classmethod
+    def _known_factors(cls, factors: list[str]) -> list[str]:
+        unknown = sorted(set(factors) - set(FACTORS))
+        if unknown:
+            raise ValueError(f"unknown factor(s) {', '.join(unknown)}; known: {', '.join(FACTORS)}")
+        return factors
+
+
 class LanguagePolicy(_Strict):
     negations: list[str] = ["没有", "没", "未", "无", "并未", "并没有", "不曾", "从未", "从没", "不是", "并非", "别"]
     # Words that may stand between a negation and the phrase: "没有造成人员受伤".
@@ -128,6 +147,7 @@ class LanguagePolicy(_Strict):
     # The customer says the matter is settled or was a misunderstanding: low unless a high factor fired.
     settled_words: list[str] = ["是我自己误会", "我误会了", "是我误会", "是我搞错", "我搞错了", "是我弄错", "已经解决了",
                                 "问题已解决", "已经处理好了", "撤销投诉", "撤回投诉", "不用处理了"]
+    minor_matters: MinorMatters = MinorMatters()
 
 
 class TypeRule(_Strict):

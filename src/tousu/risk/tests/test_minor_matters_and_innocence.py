@@ -1,0 +1,66 @@
+"""Rubric categories added in 2026.12.4: a minor matter (a coupon or promotion not honoured) is low; conduct
+called unlawful fires only when it is not the customer's own innocence; self-harm said in more words."""
+
+import pytest
+
+from tousu.risk import Facts, Level, PolicyError, assess, load_policy, load_policy_text
+
+POLICY = load_policy("default")
+
+
+def run(text: str):
+    return assess(Facts(text=text), None, POLICY)
+
+
+@pytest.mark.parametrize("text", ["参加活动获得10元立减金兑换失败，一直显示发放中，麻烦帮忙处理",
+                                  "签到得到的红包兑换不成功，说批次已满，要求尽快补发",
+                                  "七夕节活动优惠券20-10，七夕还没到，优惠券就过期了"])
+def test_a_coupon_or_promotion_not_honoured_in_a_short_text_is_low(text):
+    result = run(text)
+    assert result.risk_level == Level.LOW
+    reason = next(r for r in result.reasons if r.rule == "baseline.minor")
+    word, position = reason.matches[0]
+    assert text[position:position + len(word)] == word
+
+
+def test_a_minor_matter_with_a_high_factor_stays_high():
+    assert run("立减金兑换失败，我要去银保监会投诉").risk_level == Level.HIGH
+
+
+def test_a_promotion_with_a_loss_of_five_hundred_or_more_is_no_minor_matter():
+    assert run("积分兑换的礼品没收到，扣了我800元").risk_level == Level.MEDIUM
+
+
+def test_a_long_account_of_a_promotion_is_no_minor_matter():
+    text = "我参加了信用卡推荐有礼活动，想推荐5人后领取耳机，邀请亲戚好友一个多月才完成，激活消费后显示达标，" \
+           "给了我代金券，去兑换时却显示库存不足，客服推诿说等通知，到现在都没有结果。"
+    assert len(text) >= 80
+    assert run(text).risk_level == Level.MEDIUM
+
+
+def test_minor_matters_name_only_known_factors():
+    with pytest.raises(PolicyError, match="unknown factor"):
+        load_policy_text("name: p\nversion: '1'\nlanguage: {minor_matters: {words: [券], below: 80, factors: [cash]}}")
+
+
+@pytest.mark.parametrize("text", ["本人从来没有违规操作，为啥封我账号", "此卡已用好几年，从未违规，现给降额",
+                                  "从来没有非法使用等情节，却限制我使用"])
+def test_the_customers_own_innocence_is_no_unlawful_conduct(text):
+    result = run(text)
+    assert "illegal" not in result.factors and result.risk_level != Level.HIGH
+
+
+@pytest.mark.parametrize("text", ["催收人员违规催收，态度蛮横", "要求停止其违法行为", "这是不合法的收费"])
+def test_conduct_called_unlawful_is_illegal(text):
+    result = run(text)
+    assert "illegal.unlawful" in {r.rule for r in result.reasons}
+    assert result.risk_level == Level.HIGH
+
+
+@pytest.mark.parametrize("text", ["我已经想过自残", "被逼得想服毒", "真想一了百了"])
+def test_self_harm_said_in_more_words_is_an_emergency(text):
+    assert run(text).emergency
+
+
+def test_self_harm_denied_is_no_emergency():
+    assert not run("我不会自残的，只想要个说法").emergency
