@@ -38,9 +38,9 @@ from tousu.complaints.schemas import (
 from tousu.complaints.tasks import queue_import
 from tousu.complaints.validation import FieldError, IntakeError, validate_intake
 from tousu.core.masking import looks_like_personal_search
+from tousu.intake import grouped
 from tousu.intake.corrections import change_facts
 from tousu.intake.import_jobs import start_import
-from tousu.intake.pipeline import record_complaint
 
 router = Router(tags=["complaints"])
 
@@ -73,8 +73,7 @@ def create_complaint(request: HttpRequest, payload: ComplaintIn):
     if not user.can(Capability.RECORD):
         raise AccessDenied("this role may not record complaints")
     now = timezone.now()
-    complaint = record_complaint(validate_intake(payload.model_dump(), now=now), by=user, source=Source.API,
-                                 now=now)
+    complaint = grouped.record(validate_intake(payload.model_dump(), now=now), by=user, source=Source.API, now=now)
     return Status(201, complaint)
 
 

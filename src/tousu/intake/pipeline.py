@@ -172,8 +172,8 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     policy = active_policy()
     try:
         with transaction.atomic():
-            result.tracking_numbers.extend(_store_batch(fresh, by=by, now=now, origin=origin, source=source,
-                                                        policy=policy))
+            result.tracking_numbers.extend(c.tracking_number for c in _store_batch(
+                fresh, by=by, now=now, origin=origin, source=source, policy=policy))
     except IntegrityError:
         # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
         # so that each row is either stored once or counted as a duplicate.
@@ -186,8 +186,27 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     return result
 
 
-def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: datetime, origin: str, source: str,
-                 policy: tuple[PolicyVersion, Policy]) -> list[str]:
+def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, now: datetime) -> list[Complaint]:
+    """Record complaints that arrived at the same moment on a live path (the API), in one transaction:
+    the steps of `record_batch` without its duplicate check, since two equal complaints sent on purpose
+    are two complaints. Each keeps its own time of receipt. Returns them in the given order."""
+    fresh = [(None, BatchItem(data, row)) for row, data in enumerate(batch)]
+    order = sorted(range(len(fresh)), key=lambda i: fresh[i][1].data.received_at or now)
+    policy = active_policy()
+    try:
+        with transaction.atomic():
+            stored = _store_batch([fresh[i] for i in order], by=by, now=now, origin="", source=source,
+                                  policy=policy)
+    except IntegrityError:  # a tracking-number clash: one at a time, each with its own retry
+        return [record_complaint(data, by=by, source=source, now=now) for data in batch]
+    complaints: list[Complaint] = [None] * len(batch)  # type: ignore[list-item]
+    for i, complaint in zip(order, stored, strict=True):
+        complaints[i] = complaint
+    return complaints
+
+
+def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
+                 source: str, policy: tuple[PolicyVersion, Policy]) -> list[Complaint]:
     version, rules = policy
     duties = channel_duties()
     numbers = unused_tracking_numbers(len(fresh), now)
@@ -208,22 +227,24 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
         rows.append((*(getattr(data, name) for name in RECORD_FIELDS), received, number, owner_id, owner_id,
                      department_id, source, by_id, key, Status.RECEIVED, now, now,
                      *(values[name] for name in RISK_FIELDS)))
-        assessed.append((key, item.row, owner_id, department_id, result, suggestion, values, data.channel))
+        assessed.append((number, item.row, owner_id, department_id, result, suggestion, values, data.channel))
 
     insert_rows(Complaint, _BATCH_COLUMNS, rows)
-    ids = dict(rows_where_in(Complaint, "import_key", (key for key, _item in fresh), "import_key", "id"))
+    ids = dict(rows_where_in(Complaint, "tracking_number", numbers, "tracking_number", "id"))
     event_rows = []
-    for key, row, owner_id, department_id, result, _suggestion, values, channel in assessed:
-        event_rows.append(events.recorded_row(ids[key], by=by_id, at=now, source=source, channel=channel,
+    for number, row, owner_id, department_id, result, _suggestion, values, channel in assessed:
+        event_rows.append(events.recorded_row(ids[number], by=by_id, at=now, source=source, channel=channel,
                                               owner=owner_id, department=department_id, origin=origin, row=row))
-        event_rows.append(events.assessed_row(ids[key], by=by_id, at=now, data=_assessed(version, values, result)))
+        event_rows.append(events.assessed_row(ids[number], by=by_id, at=now,
+                                              data=_assessed(version, values, result)))
     events.record_many(event_rows)
     insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
-        assessment_values(ids[key], version, result, trigger="intake", now=now, suggestion=suggestion)
-        for key, _row, _o, _d, result, suggestion, _v, _c in assessed))
+        assessment_values(ids[number], version, result, trigger="intake", now=now, suggestion=suggestion)
+        for number, _row, _o, _d, result, suggestion, _v, _c in assessed))
 
-    complaints = {c.pk: c for c in Complaint.objects.filter(pk__in=list(ids.values()))}
-    ordered = [complaints[ids[key]] for key, _item in fresh]
+    complaints = {c.pk: c for c in Complaint.objects.filter(pk__in=list(ids.values()))
+                  .select_related("owner", "first_owner", "department")}
+    ordered = [complaints[ids[number]] for number in numbers]
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}
     _start_clocks([c for c in ordered if c.pk not in repeats])
@@ -236,7 +257,7 @@ def _store_batch(fresh: list[tuple[str, BatchItem]], *, by: User | None, now: da
     consequences.apply(done.changes, now=now)
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
-    return [c.tracking_number for c in ordered]
+    return ordered
 
 
 def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[Complaint, str]]:
