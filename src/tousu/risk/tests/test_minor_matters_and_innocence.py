@@ -64,3 +64,27 @@ def test_self_harm_said_in_more_words_is_an_emergency(text):
 
 def test_self_harm_denied_is_no_emergency():
     assert not run("我不会自残的，只想要个说法").emergency
+
+
+@pytest.mark.parametrize("text", ["后面公司里面打人、抢我手机不允许我说话", "催收上门把我打伤了",
+                                  "导致受害人压力过大，精神崩溃而坠楼身亡", "孩子受不了压力，如果出什么意外你们负责",
+                                  "你们要把我们家孩子逼死"])
+def test_violence_a_death_and_danger_to_a_family_members_life_are_emergencies(text):
+    result = run(text)
+    assert result.emergency and result.risk_level == Level.HIGH
+
+
+@pytest.mark.parametrize("text", ["打人工客服电话一直没人接", "父亲意外身故，保险公司拒绝理赔身亡保险金",
+                                  "一直和我道德绑架说上面的会找她背锅", "孩子的意外险理赔出了意外情况一直不赔"])
+def test_a_call_to_a_person_an_insured_death_or_a_figure_of_speech_is_no_emergency(text):
+    assert not run(text).emergency
+
+
+def test_a_denied_assault_is_no_emergency():
+    assert not run("工作人员没有打人，但态度很差").emergency
+
+
+def test_an_assault_reports_its_span():
+    text = "后面公司里面打人、抢我手机"
+    reason = next(r for r in run(text).reasons if r.rule == "safety.assault")
+    assert [(w, p) for w, p in reason.matches] == [("打人", text.index("打人"))]
