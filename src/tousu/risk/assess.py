@@ -113,7 +113,7 @@ def assess(facts: Facts, history: History | None, policy: Policy) -> Assessment:
         factor, rule = engine.rules[rule_id]
         matched: list[tuple[str, int]] = []
         for hit in hits:
-            if rule.unless and _close(hit, unless.get(rule_id, ()), rule.within):
+            if rule.unless and _close(hit, unless.get(rule_id, ()), rule.within, overlapping=True):
                 continue
             if rule.near:
                 partner = _close(hit, near.get(rule_id, ()), rule.within, rule.near_side)
@@ -210,12 +210,14 @@ def _minor_matter(text: str, fired: dict[str, Level], reasons: list[Evidence], p
                     f"¥{minor.amount_below} or more", ((found[1], found[0]),), value=length, limit=minor.below)
 
 
-def _close(hit: Hit, others, within: int, side: str = "either") -> Hit | None:
+def _close(hit: Hit, others, within: int, side: str = "either", *, overlapping: bool = False) -> Hit | None:
     """The first of `others` whose span lies within `within` characters of `hit`'s (gap between them),
-    on the given side of it."""
+    on the given side of it. A word starting where `hit` starts counts only when `overlapping`: an `unless`
+    word that extends the phrase ("起诉我" over "起诉", "去世后" over "去世") cancels it, while a `near`
+    partner must be another word."""
     end = hit.start + len(hit.word)
     for other in others:
-        if other.start == hit.start or side == "before" and other.start > hit.start or (
+        if other.start == hit.start and not overlapping or side == "before" and other.start > hit.start or (
                 side == "after" and other.start < hit.start):
             continue
         gap = max(other.start - end, hit.start - (other.start + len(other.word)), 0)

@@ -88,3 +88,32 @@ def test_an_assault_reports_its_span():
     text = "后面公司里面打人、抢我手机"
     reason = next(r for r in run(text).reasons if r.rule == "safety.assault")
     assert [(w, p) for w, p in reason.matches] == [("打人", text.index("打人"))]
+
+
+@pytest.mark.parametrize("text", ["客服说办不了，还一个劲的强调要起诉我", "银行扬言起诉我", "第三方说要到法院起诉本人"])
+def test_the_company_suing_the_customer_is_not_the_customer_going_to_court(text):
+    assert "compliance.legal" not in {r.rule for r in run(text).reasons}
+
+
+def test_an_unless_word_that_extends_the_phrase_cancels_it():
+    # "起诉我" starts where "起诉" starts: it is the company suing, said in one word.
+    policy = load_policy_text("name: p\nversion: '1'\nfactors:\n  compliance:\n    rules:\n"
+                              "      - {id: c.legal, words: [起诉], unless: [起诉我], within: 2}\n")
+    assert not assess(Facts(text="他们要起诉我"), None, policy).factors
+    assert assess(Facts(text="我要起诉他们"), None, policy).factors == ("compliance",)
+
+
+@pytest.mark.parametrize("text", ["银监会第70条规定，特殊情况下可以协商还款", "根据央行指示疫情期间应当减免违约金",
+                                  "逾期记录也要上报至央行了，请减免违约金"])
+def test_a_regulation_cited_or_the_credit_register_is_no_complaint_to_the_regulator(text):
+    assert "compliance.regulator" not in {r.rule for r in run(text).reasons}
+
+
+@pytest.mark.parametrize("text", ["我从未逾期，为什么账单分期不给办理", "从来没逾期过，贷款额度却被降了",
+                                  "查征信显示分期乐的贷款一直未销户"])
+def test_never_overdue_or_a_credit_record_is_no_unconsented_debit(text):
+    assert "illegal" not in run(text).factors
+
+
+def test_a_product_never_used_and_still_charged_is_unconsented():
+    assert "illegal.unconsented" in {r.rule for r in run("这张卡我从未使用过，却每年扣费年费").reasons}
