@@ -1,7 +1,7 @@
 """Complaints over HTTP under load: Tousu started the README way, many clients recording complaints through
 the JSON API at once, and afterwards the database asked whether every acknowledged complaint is there.
 
-    .venv/bin/python bench/load.py [--seconds 30] [--clients 16] [--workers 2] [--threads 4]
+    .venv/bin/python bench/load.py [--seconds 30] [--clients 16] [--workers 2] [--threads 16]
                                    [--postgres postgres://postgres@127.0.0.1:5432/test] [--kill]
 
 Each round gets a fresh data directory: `tousu migrate`, `tousu demo`, `tousu token agent`, then
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="length of the load (default 30; 60 with --kill)")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="tousu serve --workers")
-    parser.add_argument("--threads", type=int, default=4, help="tousu serve --threads")
+    parser.add_argument("--threads", type=int, default=16, help="tousu serve --threads (its default)")
     parser.add_argument("--postgres", metavar="URL", help="also a round on a fresh database on this PostgreSQL server")
     parser.add_argument("--kill", action="store_true", help="kill -9 web workers and the consumer during the run")
     parser.add_argument("--keep", action="store_true", help="keep each round's data directory and server log")

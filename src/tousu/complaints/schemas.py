@@ -131,6 +131,8 @@ class ComplaintDetailOut(ComplaintOut):
 
     @staticmethod
     def resolve_events(obj: Complaint) -> list:
+        if "events" in getattr(obj, "_prefetched_objects_cache", {}):  # fetched with others (group intake)
+            return list(obj.events.all())
         return list(obj.events.select_related("actor"))
 
 

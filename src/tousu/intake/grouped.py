@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from tousu.accounts.models import User
-from tousu.complaints.models import Complaint
+from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import IntakeData
 from tousu.intake.pipeline import record_complaint, record_group
 
@@ -57,45 +59,72 @@ def record(data: IntakeData, *, by: User | None, source: str, now: datetime,
         _waiting.append(arrival)
     while not arrival.done.is_set():
         with _turn:
-            if arrival.done.is_set():
-                break
-            with _waiting_lock:
-                taken = _waiting[:GROUP_LIMIT]
-                del _waiting[:GROUP_LIMIT]
-            _record(taken)
+            if not arrival.done.is_set():
+                _take_turn()
     if arrival.error is not None:
         raise arrival.error
     assert arrival.complaint is not None
     return arrival.complaint
 
 
-def _record(arrivals: list[_Arrival]) -> None:
-    """Record the arrivals, grouped by recorder and source, and wake each one's request thread."""
+def _take_turn() -> None:
+    """Begin the write transaction (waiting for the database's write lock), then take every complaint
+    waiting by then: those that arrived during the wait join this group instead of waiting for the next.
+    Each arrival learns its outcome only after the commit."""
+    taken: list[_Arrival] = []
+    try:
+        with transaction.atomic():
+            with _waiting_lock:
+                taken = _waiting[:GROUP_LIMIT]
+                del _waiting[:GROUP_LIMIT]
+            outcomes = _record(taken)
+    except Exception as error:  # noqa: BLE001 - the commit (or the begin) failed: nothing is stored
+        if not taken:
+            with _waiting_lock:
+                taken = _waiting[:]
+                del _waiting[:]
+        for arrival in taken:
+            arrival.complaint, arrival.error = None, error
+    else:
+        for arrival in taken:
+            arrival.complaint, arrival.error = outcomes[id(arrival)]
+    finally:
+        for arrival in taken:
+            arrival.done.set()
+
+
+Outcome = tuple[Complaint | None, BaseException | None]
+
+
+def _record(arrivals: list[_Arrival]) -> dict[int, Outcome]:
+    """Record the arrivals, grouped by recorder and source (each keeps its recorder and first owner)."""
     groups: dict[tuple[int | None, str], list[_Arrival]] = {}
     for arrival in arrivals:
         groups.setdefault((arrival.by.pk if arrival.by else None, arrival.source), []).append(arrival)
+    outcomes: dict[int, Outcome] = {}
     for group in groups.values():
-        try:
-            _record_group(group)
-        finally:
-            for arrival in group:
-                arrival.done.set()
+        outcomes.update(_record_group(group))
+    return outcomes
 
 
-def _record_group(group: list[_Arrival]) -> None:
+def _record_group(group: list[_Arrival]) -> dict[int, Outcome]:
     first = group[0]
     now = timezone.now()
     if len(group) > 1:
         try:
             stored = record_group([a.data for a in group], by=first.by, source=first.source, now=now)
-        except Exception:  # noqa: BLE001 - each complaint again on its own, so that only a bad one fails
+        except Exception:  # noqa: BLE001, S110 - nothing of the group was stored: each again on its own
             pass
         else:
-            for arrival, complaint in zip(group, stored, strict=True):
-                arrival.complaint = complaint
-            return
+            # What each answer shows besides the complaint, read for the whole group at once.
+            prefetch_related_objects(stored, Prefetch("events", ComplaintEvent.objects.select_related("actor")),
+                                     "attachments")
+            return {id(arrival): (complaint, None) for arrival, complaint in zip(group, stored, strict=True)}
+    outcomes: dict[int, Outcome] = {}
     for arrival in group:
         try:
-            arrival.complaint = record_complaint(arrival.data, by=arrival.by, source=arrival.source, now=now)
+            outcomes[id(arrival)] = (record_complaint(arrival.data, by=arrival.by, source=arrival.source, now=now),
+                                     None)
         except Exception as error:  # noqa: BLE001 - raised again in the request's own thread
-            arrival.error = error
+            outcomes[id(arrival)] = (None, error)
+    return outcomes

@@ -42,6 +42,7 @@ from tousu.complaints.models import Complaint
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
 from tousu.intake import consequences
+from tousu.intake.assessing import Assessments, Workers
 from tousu.intake.batch_history import BatchHistory
 from tousu.intake.incidents import link_many_to_open_incidents, link_to_open_incidents
 from tousu.intake.store import (
@@ -152,9 +153,10 @@ _UNASSESSED = {name: Complaint._meta.get_field(name).get_default() for name in R
 
 
 def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
-                 source: str = Source.IMPORT) -> BatchResult:
+                 source: str = Source.IMPORT, workers: Workers | None = None) -> BatchResult:
     """Record many validated complaints in one transaction, skipping those imported before: the steps of
-    `record_complaint` in bulk, rows taken in order of receipt."""
+    `record_complaint` in bulk, rows taken in order of receipt. `workers` (an import's forked assessment
+    processes) assess the rows while their histories are worked out and the earlier steps written."""
     result = BatchResult()
     keyed: dict[str, BatchItem] = {}
     for item in items:
@@ -173,7 +175,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     try:
         with transaction.atomic():
             result.tracking_numbers.extend(c.tracking_number for c in _store_batch(
-                fresh, by=by, now=now, origin=origin, source=source, policy=policy))
+                fresh, by=by, now=now, origin=origin, source=source, policy=policy, workers=workers))
     except IntegrityError:
         # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
         # so that each row is either stored once or counted as a duplicate.
@@ -189,16 +191,13 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
 def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, now: datetime) -> list[Complaint]:
     """Record complaints that arrived at the same moment on a live path (the API), in one transaction:
     the steps of `record_batch` without its duplicate check, since two equal complaints sent on purpose
-    are two complaints. Each keeps its own time of receipt. Returns them in the given order."""
+    are two complaints. Each keeps its own time of receipt. Returns them in the given order; raises
+    with nothing stored when one of them cannot be (the caller records them one by one then)."""
     fresh = [(None, BatchItem(data, row)) for row, data in enumerate(batch)]
     order = sorted(range(len(fresh)), key=lambda i: fresh[i][1].data.received_at or now)
     policy = active_policy()
-    try:
-        with transaction.atomic():
-            stored = _store_batch([fresh[i] for i in order], by=by, now=now, origin="", source=source,
-                                  policy=policy)
-    except IntegrityError:  # a tracking-number clash: one at a time, each with its own retry
-        return [record_complaint(data, by=by, source=source, now=now) for data in batch]
+    with transaction.atomic():
+        stored = _store_batch([fresh[i] for i in order], by=by, now=now, origin="", source=source, policy=policy)
     complaints: list[Complaint] = [None] * len(batch)  # type: ignore[list-item]
     for i, complaint in zip(order, stored, strict=True):
         complaints[i] = complaint
@@ -206,7 +205,7 @@ def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, n
 
 
 def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
-                 source: str, policy: tuple[PolicyVersion, Policy]) -> list[Complaint]:
+                 source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None) -> list[Complaint]:
     version, rules = policy
     duties = channel_duties()
     numbers = unused_tracking_numbers(len(fresh), now)
@@ -215,32 +214,32 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     histories = BatchHistory(batch, problems, rules, now)
     suggestions = suggestions_for([data.text for data in batch])
     by_id = by.pk if by is not None else None
+    # Each row's history, in order of receipt; its assessment goes on in the workers meanwhile.
+    assessments = Assessments(policy, now, rows=len(fresh), workers=workers)
+    for data, problem, suggestion in zip(batch, problems, suggestions, strict=True):
+        assessments.add(facts_of(data), histories.next(data, data.received_at or now, problem), suggestion)
     rows, assessed = [], []
-    for (key, item), data, problem, number, suggestion in zip(fresh, batch, problems, numbers, suggestions,
-                                                             strict=True):
+    for (key, item), data, number, done in zip(fresh, batch, numbers, assessments.results(), strict=True):
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
-        received = data.received_at or now
-        result = assess_with_model(facts_of(data), histories.next(data, received, problem), rules, suggestion)
-        values = risk_values(result, suggestion=suggestion)
-        rows.append((*(getattr(data, name) for name in RECORD_FIELDS), received, number, owner_id, owner_id,
-                     department_id, source, by_id, key, Status.RECEIVED, now, now,
+        values = done.values
+        rows.append((*(getattr(data, name) for name in RECORD_FIELDS), data.received_at or now, number, owner_id,
+                     owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
                      *(values[name] for name in RISK_FIELDS)))
-        assessed.append((number, item.row, owner_id, department_id, result, suggestion, values, data.channel))
+        assessed.append((number, item.row, owner_id, department_id, done, data.channel))
 
     insert_rows(Complaint, _BATCH_COLUMNS, rows)
     ids = dict(rows_where_in(Complaint, "tracking_number", numbers, "tracking_number", "id"))
     event_rows = []
-    for number, row, owner_id, department_id, result, _suggestion, values, channel in assessed:
+    for number, row, owner_id, department_id, done, channel in assessed:
         event_rows.append(events.recorded_row(ids[number], by=by_id, at=now, source=source, channel=channel,
                                               owner=owner_id, department=department_id, origin=origin, row=row))
         event_rows.append(events.assessed_row(ids[number], by=by_id, at=now,
-                                              data=_assessed(version, values, result)))
+                                              data=_assessed(version, done.values, done)))
     events.record_many(event_rows)
-    insert_rows(RiskAssessment, ASSESSMENT_COLUMNS, (
-        assessment_values(ids[number], version, result, trigger="intake", now=now, suggestion=suggestion)
-        for number, _row, _o, _d, result, suggestion, _v, _c in assessed))
+    insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
+                ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed))
 
     complaints = {c.pk: c for c in Complaint.objects.filter(pk__in=list(ids.values()))
                   .select_related("owner", "first_owner", "department")}

@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tousu.assessments.models import RiskAssessment
 from tousu.assessments.policies import forget_active_policy
 from tousu.complaints.choices import Source
 from tousu.complaints.models import Complaint, ComplaintEvent
+from tousu.complaints.schemas import ComplaintDetailOut
 from tousu.complaints.validation import validate_intake
 from tousu.intake import grouped, pipeline
 from tousu.testing import make_user
@@ -97,6 +99,14 @@ def test_complaints_arriving_together_are_recorded_as_one_group_each_as_if_alone
     assert all(isinstance(c, Complaint) for c in outcomes), outcomes
     assert len({c.tracking_number for c in outcomes}) == 4  # two equal texts are two complaints
     assert [Complaint.objects.get(pk=c.pk).received_at for c in outcomes] == [now for _d, _b, now in together]
+    # The answers' events and attachments were read for the whole group: none is read again per answer.
+    with CaptureQueriesContext(connection) as seen:
+        answered = [([e.pk for e in ComplaintDetailOut.resolve_events(c)], ComplaintDetailOut.resolve_attachments(c),
+                     ComplaintDetailOut.resolve_owner(c)) for c in outcomes]
+    assert len(seen.captured_queries) == 0
+    for (events, attachments, owner), complaint in zip(answered, outcomes, strict=True):
+        assert events == list(ComplaintEvent.objects.filter(complaint=complaint).values_list("pk", flat=True))
+        assert attachments == [] and owner == "taker"
     got = _results(outcomes)
     for a, b in zip(got, expected, strict=True):
         assert a == b, (a, b)

@@ -20,12 +20,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
-        # SQLite has one writer at a time: more processes only queue on its lock, while a worker's threads
-        # answer other requests while one of them waits for it, or on a slow upload. Measured with 8 clients
-        # posting complaints for 20 s on 2 shared cores: 14-17 complaints/s with 2 sync workers as with
-        # 2 x 4 threads, no lock errors, median 280-310 ms against 470 ms; one process of 8 threads: 10/s.
+        # SQLite has one writer at a time: more processes only queue on its lock. A worker's threads answer
+        # other requests while one waits, and complaints arriving at once on one worker's threads are
+        # recorded as one group in one transaction (intake/grouped.py): the more threads, the larger the
+        # groups in a flood. Two processes use both cores for what is not the write (HTTP, validation,
+        # the answer). bench/load.py, 16 clients for 30 s on 2 cores: 2 x 4 threads 50/s, 2 x 16 134/s.
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-        parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+        parser.add_argument("--threads", type=int, default=16, help="threads per worker (gthread)")
         parser.add_argument("--no-consumer", action="store_true", help="do not start a task consumer")
 
     def handle(self, *args, port: int, host: str, workers: int, threads: int, no_consumer: bool, **options):
