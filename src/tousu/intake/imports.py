@@ -13,6 +13,7 @@ from tousu.complaints.importers.columns import map_headers
 from tousu.complaints.importers.readers import UnreadableFile, read_rows
 from tousu.complaints.validation import IntakeError, validate_intake
 from tousu.core.heap import settled_heap
+from tousu.intake.assessing import Workers
 from tousu.intake.pipeline import BatchItem, record_batch
 
 BATCH_SIZE = 2000
@@ -53,15 +54,15 @@ def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datet
     row)` is told the report so far and the last row read. An interrupted import goes on with `resume`
     (its report so far) and `after_row` (the last row of its last committed batch): earlier rows are
     skipped, so the report counts each row once."""
-    with settled_heap():
+    with settled_heap(), Workers() as workers:
         return _import(stream, filename, by=by, now=now, default_channel=default_channel, progress=progress,
                        keep_tracking_numbers=keep_tracking_numbers, report=resume or ImportReport(),
-                       after_row=after_row)
+                       after_row=after_row, workers=workers)
 
 
 def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime, default_channel: str,
             progress: Progress | None, keep_tracking_numbers: int, report: ImportReport,
-            after_row: int) -> ImportReport:
+            after_row: int, workers: Workers) -> ImportReport:
     header_row = 1
     try:
         report.total_rows, rows = read_rows(stream, filename)
@@ -108,7 +109,8 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
                 continue
             batch.append(BatchItem(data, row_number))
             if len(batch) >= BATCH_SIZE:
-                _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers)
+                _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers,
+                       workers=workers)
                 if progress:
                     progress(report, row_number)
                 batch = []
@@ -118,7 +120,7 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
         report.errors.append(RowError(row_number + 1, "", _("this row cannot be read (%(error)s); the rows after "
                                                             "it were not read") % {"error": exc}))
     if batch:
-        _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers)
+        _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers, workers=workers)
     if not complaints_seen and not report.errors:
         report.errors.append(RowError(header_row + 1, "", _("there are no complaints under the header row")))
     if progress:
@@ -127,8 +129,8 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
 
 
 def _flush(batch: list[BatchItem], report: ImportReport, *, by: User | None, now: datetime, origin: str,
-           keep: int) -> None:
-    result = record_batch(batch, by=by, now=now, origin=origin)
+           keep: int, workers: Workers) -> None:
+    result = record_batch(batch, by=by, now=now, origin=origin, workers=workers)
     report.created += result.created
     report.duplicates += result.duplicates
     room = keep - len(report.tracking_numbers)
