@@ -13,3 +13,7 @@ def _fast_and_isolated(settings, tmp_path, monkeypatch):
 
     policies.forget_active_policy()
     monkeypatch.setattr(policies, "RECHECK_SECONDS", float("inf"))
+    # Likewise the API tokens this process has checked (their users may not exist in this database).
+    from tousu.accounts.models import forget_tokens
+
+    forget_tokens()

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from tousu.accounts.models import ApiToken
+from tousu.accounts.models import ApiToken, forget_tokens
 from tousu.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -74,5 +74,29 @@ def test_a_token_used_again_within_the_minute_writes_nothing(client):
     assert not [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "apitoken" in q["sql"]]
     assert ApiToken.objects.get(user=user).last_used_at == first
     ApiToken.objects.filter(user=user).update(last_used_at=timezone.now() - timedelta(minutes=2))
+    forget_tokens()  # read again, as after TOKEN_RECHECK_SECONDS
     client.get("/api/complaints", headers={"Authorization": f"Bearer {key}"})
     assert ApiToken.objects.get(user=user).last_used_at > timezone.now() - timedelta(minutes=1)
+
+
+def test_a_checked_token_is_not_looked_up_again_within_a_second_but_changes_are_seen_at_once(
+        django_assert_num_queries, monkeypatch):
+    from tousu.accounts import models
+
+    user = make_user()
+    key = ApiToken.issue(user).key
+    assert ApiToken.authenticate(key) == user
+    with django_assert_num_queries(0):
+        assert ApiToken.authenticate(key) == user
+    user.is_active = False
+    user.save()  # in this process: forgotten at once
+    assert ApiToken.authenticate(key) is None
+    user.is_active = True
+    user.save()
+    assert ApiToken.authenticate(key) == user
+    # Another process's change (here a bulk update, which sends no signal) is seen after the recheck time.
+    ApiToken.objects.filter(user=user).update(salt="rotated")
+    assert ApiToken.authenticate(key) == user
+    clock = [models.time.monotonic() + models.TOKEN_RECHECK_SECONDS + 0.01]
+    monkeypatch.setattr(models.time, "monotonic", lambda: clock[0])
+    assert ApiToken.authenticate(key) is None
