@@ -5,10 +5,10 @@ the scope window, the same defect on the same product this month, lot totals, op
 holds it to `history_for`."""
 
 from bisect import bisect_left, bisect_right, insort
-from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q
 
 from tousu.assessments.history import KEYS, lot_totals, month_of, month_start, open_incident_attributes, plus
@@ -21,13 +21,20 @@ FAR = datetime.max.replace(tzinfo=UTC)
 
 
 class _Times:
-    """Times of receipt per key, sorted: how many fall in [start, end]."""
+    """Times of receipt per key, sorted: how many fall in [start, end]. Every time is UTC with the one `UTC`
+    tzinfo, so comparing two is comparing their fields, without asking each for its offset."""
 
     def __init__(self) -> None:
-        self._times: dict[Hashable, list[datetime]] = defaultdict(list)
+        self._times: dict[Hashable, list[datetime]] = {}
 
     def add(self, key: Hashable, at: datetime) -> None:
-        insort(self._times[key], at)
+        times = self._times.get(key)
+        if times is None:
+            self._times[key] = [at]
+        elif at >= times[-1]:  # the batch's rows come in order of receipt
+            times.append(at)
+        else:
+            insort(times, at)
 
     def count(self, key: Hashable, start: datetime, end: datetime) -> int:
         times = self._times.get(key)
@@ -39,11 +46,29 @@ class _Times:
 
 def _either(times: _Times, first: tuple, second: tuple, both: tuple, start: datetime, end: datetime) -> int:
     """Complaints matching `first` or `second` (a lot or a product; a phone or an email), each once."""
-    n = times.count(first, start, end) if first[1] else 0
-    n += times.count(second, start, end) if second[1] else 0
-    if first[1] and second[1]:
-        n -= times.count(both, start, end)
+    if not first[1]:
+        return times.count(second, start, end) if second[1] else 0
+    n = times.count(first, start, end)
+    if second[1]:
+        n += times.count(second, start, end) - times.count(both, start, end)
     return n
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is UTC else at.astimezone(UTC)
+
+
+def _received(queryset) -> Iterator[tuple]:
+    """The rows of a `values_list(…, "received_at")` query, the time as an aware UTC datetime: read with a
+    plain cursor, since the ORM's converters parse every time through Django's own parser."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for *values, at in cursor.fetchall():
+            if isinstance(at, str):  # SQLite: naive UTC text, as Django writes it
+                at = datetime.fromisoformat(at)
+            # SQLite's column converter gives a naive UTC time, PostgreSQL an aware one.
+            yield (*values, at.replace(tzinfo=UTC) if at.tzinfo is None else _utc(at))
 
 
 def _customer_keys(phone: str, email: str) -> tuple[tuple, tuple, tuple]:
@@ -62,51 +87,59 @@ class BatchHistory:
         self.repeat_window = timedelta(days=policy.repetition.window_days)
         self.scope_window = timedelta(days=policy.scope.window_days)
         earliest = min((d.received_at or now for d in batch), default=now)
-        self.stored = _Times()   # complaints stored before the batch
-        self.added = _Times()    # rows of the batch recorded so far
+        # The complaints stored before the batch, then the batch's rows as they are recorded: every count
+        # is over both.
+        self.times = _Times()
         phones = {d.phone for d in batch if d.phone}
         emails = {d.email for d in batch if d.email}
         lots = {d.lot for d in batch if d.lot}
         products = {d.product for d in batch if d.product}
         since = min(earliest - self.repeat_window, now - self.repeat_window)
         if phones or emails:
-            for phone, email, at in Complaint.objects.filter(Q(phone__in=phones) | Q(email__in=emails),
-                                                             received_at__gte=since).values_list(
-                                                                 "phone", "email", "received_at"):
-                self._add(self.stored, _customer_keys(phone, email), at)
+            for phone, email, at in _received(Complaint.objects.filter(
+                    Q(phone__in=phones) | Q(email__in=emails), received_at__gte=since).values_list(
+                        "phone", "email", "received_at")):
+                self._add(_customer_keys(phone, email), at)
         since = min(earliest - self.scope_window, now - self.scope_window)
         if lots or products:
-            for lot, product, at in Complaint.objects.filter(Q(lot__in=lots) | Q(product__in=products),
-                                                             received_at__gte=since).values_list(
-                                                                 "lot", "product", "received_at"):
-                self._add(self.stored, _thing_keys(lot, product), at)
+            for lot, product, at in _received(Complaint.objects.filter(
+                    Q(lot__in=lots) | Q(product__in=products), received_at__gte=since).values_list(
+                        "lot", "product", "received_at")):
+                self._add(_thing_keys(lot, product), at)
         if any(problems) and products:
-            for product, key, at in Complaint.objects.filter(
+            for product, key, at in _received(Complaint.objects.filter(
                     product__in=products, problem_key__in={p for p in problems if p},
                     received_at__gte=min(month_start(earliest), month_start(now))).values_list(
-                        "product", "problem_key", "received_at"):
-                self.stored.add(("problem", product, key), at)
+                        "product", "problem_key", "received_at")):
+                self.times.add(("problem", product, key), at)
         self.lots = {lot: list(totals) for lot, totals in lot_totals(lots).items()}
         self.incidents, self.clusters = open_incident_attributes()
         self.now = now
+        self._since = {window: _utc(now - window) for window in (self.repeat_window, self.scope_window)}
+        self._month: tuple[datetime, datetime, datetime, datetime, datetime] | None = None
         self._rows = 0
         # (trigger, the group's complaints, the index of the row whose arrival crossed the threshold): the
         # open complaints of the group stored before that row are re-assessed, as one at a time would.
         self.crossings: list[tuple[str, Q, int]] = []
 
-    @staticmethod
-    def _add(times: _Times, keys: tuple[tuple, tuple, tuple], at: datetime) -> None:
+    def _add(self, keys: tuple[tuple, tuple, tuple], at: datetime) -> None:
         first, second, both = keys
         if first[1]:
-            times.add(first, at)
+            self.times.add(first, at)
+            if second[1]:
+                self.times.add(both, at)
         if second[1]:
-            times.add(second, at)
-        if first[1] and second[1]:
-            times.add(both, at)
+            self.times.add(second, at)
 
-    def _count(self, keys: tuple[tuple, tuple, tuple], start: datetime, end: datetime, *, added: bool = True) -> int:
-        n = _either(self.stored, *keys, start, end)
-        return n + _either(self.added, *keys, start, end) if added else n
+    def _month_of(self, at: datetime) -> tuple[datetime, datetime, datetime, datetime, datetime]:
+        """The local calendar month holding `at`: (start, next month's start, both in UTC, the last
+        microsecond before the next month in UTC, the local start), worked out once per month."""
+        known = self._month
+        if known is None or not known[0] <= at < known[1]:
+            month, next_month = month_of(at)
+            known = self._month = (_utc(month), _utc(next_month), _utc(next_month - timedelta(microseconds=1)),
+                                   month, next_month)
+        return known
 
     def next(self, data, at: datetime, problem: str) -> History:
         """The history of the next row (received `at`), which then counts for the rows after it. Where its
@@ -114,36 +147,41 @@ class BatchHistory:
         `crossings`), as `crossed_neighbours` notes it for a single arrival."""
         index = self._rows
         self._rows += 1
+        at = _utc(at)
+        times = self.times
         customer = _customer_keys(data.phone, data.email)
         thing = _thing_keys(data.lot, data.product)
-        earlier = self._count(customer, at - self.repeat_window, at) if data.phone or data.email else 0
-        similar = self._count(thing, at - self.scope_window, at) if data.lot or data.product else 0
+        has_customer, has_thing = bool(data.phone or data.email), bool(data.lot or data.product)
+        earlier = _either(times, *customer, at - self.repeat_window, at) if has_customer else 0
+        similar = _either(times, *thing, at - self.scope_window, at) if has_thing else 0
         same_problem = 0
         if data.product and problem:
             key = ("problem", data.product, problem)
-            month, next_month = month_of(at)
-            same_problem = self.stored.count(key, month, at) + self.added.count(key, month, at)
-            self.added.add(key, at)
-            until = next_month - timedelta(microseconds=1)
-            size = self.stored.count(key, month, until) + self.added.count(key, month, until)
+            month, next_month, until, local_month, local_next = self._month_of(at)
+            same_problem = times.count(key, month, at)
+            times.add(key, at)
+            size = times.count(key, month, until)
             if same_problem_crossed(self.policy, size - 1, size):
                 self.crossings.append(("same_problem", Q(product=data.product, problem_key=problem,
-                                                         received_at__gte=month, received_at__lt=next_month), index))
-        self._add(self.added, customer, at)
-        self._add(self.added, thing, at)
+                                                         received_at__gte=local_month,
+                                                         received_at__lt=local_next), index))
+        if has_customer:
+            self._add(customer, at)
+        if has_thing:
+            self._add(thing, at)
         for trigger, keys, window, crossed, present in (
-                ("repeat", customer, self.repeat_window, repeat_crossed, data.phone or data.email),
-                ("similar", thing, self.scope_window, scope_crossed, data.lot or data.product)):
+                ("repeat", customer, self.repeat_window, repeat_crossed, has_customer),
+                ("similar", thing, self.scope_window, scope_crossed, has_thing)):
             if present:
-                since = self.now - window
-                size = self._count(keys, since, FAR)
+                since = self._since[window]
+                size = _either(times, *keys, since, FAR)
                 if crossed(self.policy, size - 1, size):
                     first, second, _both = keys
                     members = Q(pk__in=[])
                     for name, value in (first, second):
                         if value:
                             members |= Q(**{name: value})
-                    self.crossings.append((trigger, members & Q(received_at__gte=since), index))
+                    self.crossings.append((trigger, members & Q(received_at__gte=self.now - window), index))
         delivered = defective = None
         if data.lot:
             totals = self.lots.setdefault(data.lot, [None, None])
@@ -153,7 +191,8 @@ class BatchHistory:
             delivered, defective = totals
             if lot_crossed(self.policy, before, (delivered, defective)):
                 self.crossings.append(("lot_changed", Q(lot=data.lot), index))
-        incident = (any((key, getattr(data, key, "")) in self.incidents for key in KEYS)
-                    or any(matches_cluster(value, data.text) for value in self.clusters))
+        incident = bool(self.incidents) and (
+            any((key, getattr(data, key, "")) in self.incidents for key in KEYS)
+            or any(matches_cluster(value, data.text) for value in self.clusters))
         return History(customer_earlier=earlier, similar_in_window=similar, same_problem_this_month=same_problem,
                        lot_delivered=delivered, lot_defective=defective, incident=incident)

@@ -1,0 +1,47 @@
+"""A batch's history is what `history_for` reads for each row recorded one at a time in order of receipt,
+also for complaints stored before the batch (stored times come back in UTC, the rows' in local time)."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tousu.assessments.history import history_for
+from tousu.assessments.policies import active_policy, store_policy
+from tousu.complaints.validation import validate_intake
+from tousu.intake.batch_history import BatchHistory
+from tousu.intake.store import Assignment, new_complaint
+from tousu.risk.assess import problem_key
+from tousu.testing import make_complaint
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+TEXTS = ["芯轴牙纹不良，装不上", "吊卡用错了", "这批货芯轴螺纹不良", "踏板断裂", "送货地址写错"]
+
+
+def _fields(rng: random.Random, received) -> dict:
+    return {"text": rng.choice(TEXTS), "phone": f"1380000000{rng.randrange(4)}",
+            "product": rng.choice(["PD-610", "PD-700"]), "lot": rng.choice(["L1", "L2", ""]), "quantity_delivered": str(rng.choice([100, 1000])),
+            "quantity_defective": str(rng.randrange(1, 40)), "received_at": received.isoformat()}
+
+
+def test_each_row_gets_the_history_one_at_a_time_would_give_it():
+    store_policy("manufacturing", activate=True)
+    _version, rules = active_policy()
+    now = timezone.now()
+    rng = random.Random(11)
+    for hours in sorted(rng.sample(range(24, 24 * 40), 30)):  # stored before, some outside the windows
+        make_complaint(now=now, **_fields(rng, now - timedelta(hours=hours)))
+    batch = sorted((validate_intake(_fields(rng, now - timedelta(minutes=rng.randrange(60 * 24 * 20))), now=now)
+                    for _ in range(30)), key=lambda data: data.received_at)
+    problems = [problem_key(data.text, rules) for data in batch]
+    histories = BatchHistory(batch, problems, rules, now)
+    for data, problem in zip(batch, problems, strict=True):
+        unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
+        unsaved.problem_key = problem
+        expected = history_for(unsaved, rules, until=data.received_at)
+        assert histories.next(data, data.received_at, problem) == expected
+        make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
+                       quantity_delivered=str(data.quantity_delivered),
+                       quantity_defective=str(data.quantity_defective), received_at=data.received_at.isoformat())
