@@ -7,7 +7,7 @@ form (`<kind>_row`, for `record_many`), so every event of a kind carries the sam
 holds codes and values, never sentences: pages render them in the reader's language."""
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -59,23 +59,60 @@ def append(events: Sequence[ComplaintEvent]) -> list[ComplaintEvent]:
 def record_many(rows: Iterable[Sequence[Any]]) -> int:
     """Many events as (complaint id, kind, actor id, at, note, data) rows, chained in the given order and
     inserted with one prepared statement (imports, sweeps, re-assessment)."""
-    rows = list(rows)
+    rows = _normalised(rows)
     if not rows:
         return 0
     with transaction.atomic(savepoint=False):
         head = _locked_head()
-        seq, last_hash = head.last_seq, head.last_hash
-        linked = []
-        for complaint_id, kind, actor_id, at, note, data in rows:
-            seq += 1
-            note, data = note or "", {} if data is None else data
-            digest = chain.event_hash(seq=seq, complaint_id=complaint_id, kind=kind, actor_id=actor_id, at=at,
-                                      note=note, data=data, prev_hash=last_hash)
-            linked.append((complaint_id, kind, actor_id, at, note, data, seq, last_hash, digest))
-            last_hash = digest
-        insert_rows(ComplaintEvent, CHAIN_COLUMNS, linked)
-        _move_head(_max_event_id(), seq, last_hash)
+        _store_linked(rows, head.last_seq, head.last_hash, _chain_hashes(rows, head.last_seq, head.last_hash))
     return len(rows)
+
+
+def record_many_in(pool: Any, rows: Iterable[Sequence[Any]]) -> Callable[[], int]:
+    """`record_many` in two halves, for an import: the chain's hashes are worked out in a worker process
+    of `pool` (a multiprocessing pool) while the caller goes on writing other rows; the returned function
+    stores the events and moves the head. Call it before any other event is written, in the same
+    transaction: the head stays locked in between."""
+    rows = _normalised(rows)
+    if not rows:
+        return lambda: 0
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("record_many_in runs inside the caller's transaction")
+    head = _locked_head()
+    seq, last_hash = head.last_seq, head.last_hash
+    pending = pool.apply_async(_chain_hashes, (rows, seq, last_hash))
+
+    def store() -> int:
+        _store_linked(rows, seq, last_hash, pending.get(timeout=600))
+        return len(rows)
+
+    return store
+
+
+def _normalised(rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    return [(complaint_id, kind, actor_id, at, note or "", {} if data is None else data)
+            for complaint_id, kind, actor_id, at, note, data in rows]
+
+
+def _chain_hashes(rows: list[tuple], seq: int, last_hash: str) -> list[str]:
+    """The hashes of `rows` appended after the event numbered `seq` with hash `last_hash`, in order."""
+    digests = []
+    for complaint_id, kind, actor_id, at, note, data in rows:
+        seq += 1
+        last_hash = chain.event_hash(seq=seq, complaint_id=complaint_id, kind=kind, actor_id=actor_id, at=at,
+                                     note=note, data=data, prev_hash=last_hash)
+        digests.append(last_hash)
+    return digests
+
+
+def _store_linked(rows: list[tuple], seq: int, last_hash: str, digests: list[str]) -> None:
+    """Insert `rows`, chained after the event numbered `seq` with hash `last_hash`, with their hashes, and
+    move the head past them."""
+    prev_hashes = [last_hash, *digests[:-1]]
+    insert_rows(ComplaintEvent, CHAIN_COLUMNS, (
+        (*row, seq + number, prev_hash, digest)
+        for number, (row, prev_hash, digest) in enumerate(zip(rows, prev_hashes, digests, strict=True), start=1)))
+    _move_head(_max_event_id(), seq + len(rows), digests[-1])
 
 
 # --- typed events: one function per kind, with its bulk row form -------------------------------------

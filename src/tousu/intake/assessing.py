@@ -110,6 +110,11 @@ class Assessments:
         self._pending: list[Row] = []
         self._parts: list[AsyncResult | list[Assessed]] = []
 
+    @property
+    def pool(self) -> Pool | None:
+        """The workers this batch is assessed in, if any (other work of the batch may go there too)."""
+        return self._pool
+
     def add(self, facts: Facts, history: History, suggestion: Suggestion | None) -> None:
         self._pending.append((facts, history, suggestion))
         if self._pool is not None and len(self._pending) >= CHUNK:

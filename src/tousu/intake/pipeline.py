@@ -16,6 +16,7 @@ get a plan of its own.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -237,13 +238,16 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
                                               owner=owner_id, department=department_id, origin=origin, row=row))
         event_rows.append(events.assessed_row(ids[number], by=by_id, at=now,
                                               data=_assessed(version, done.values, done)))
-    events.record_many(event_rows)
+    # An import's events are chained in a worker while their assessments are stored and read back.
+    store_events = (events.record_many_in(assessments.pool, event_rows) if assessments.pool is not None
+                    else partial(events.record_many, event_rows))
     insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
                 ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed))
 
     complaints = {c.pk: c for c in Complaint.objects.filter(pk__in=list(ids.values()))
                   .select_related("owner", "first_owner", "department")}
     ordered = [complaints[ids[number]] for number in numbers]
+    store_events()
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}
     _start_clocks([c for c in ordered if c.pk not in repeats])

@@ -1,8 +1,10 @@
-"""An import's rows assessed in forked worker processes end exactly as when recorded one at a time through
-the API: the equivalence test again, with every batch sent to the workers in chunks of a few rows."""
+"""An import's rows assessed (and its events chained) in forked worker processes end exactly as when
+recorded one at a time through the API: the equivalence test again, with every batch sent to the workers
+in chunks of a few rows, and the audit chain verified after."""
 
 import pytest
 
+from tousu.complaints import events
 from tousu.intake import assessing
 from tousu.intake.tests import test_equivalence
 
@@ -25,6 +27,7 @@ def test_rows_assessed_in_forked_workers_end_as_one_by_one(client, policy, monke
     monkeypatch.setattr(assessing.Workers, "pool_for", counted)
     test_equivalence.test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy)
     assert pools and all(pool is not None for pool in pools)
+    assert events.verify().ok  # the events chained in a worker hold the audit chain
 
 
 def test_a_small_batch_is_assessed_in_process():
