@@ -48,6 +48,7 @@ from tousu.intake.batch_history import BatchHistory
 from tousu.intake.incidents import link_many_to_open_incidents, link_to_open_incidents
 from tousu.intake.store import (
     RECORD_FIELDS,
+    as_stored,
     channel_duties,
     first_assignment,
     import_key_for,
@@ -219,7 +220,7 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     assessments = Assessments(policy, now, rows=len(fresh), workers=workers)
     for data, problem, suggestion in zip(batch, problems, suggestions, strict=True):
         assessments.add(facts_of(data), histories.next(data, data.received_at or now, problem), suggestion)
-    rows, assessed = [], []
+    rows, assessed, related = [], [], []
     for (key, item), data, number, done in zip(fresh, batch, numbers, assessments.results(), strict=True):
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
@@ -229,6 +230,8 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
                      owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
                      *(values[name] for name in RISK_FIELDS)))
         assessed.append((number, item.row, owner_id, department_id, done, data.channel))
+        related.append({"owner": assignment.owner, "first_owner": assignment.owner,
+                        "department": assignment.department, "recorded_by": by})
 
     insert_rows(Complaint, _BATCH_COLUMNS, rows)
     ids = dict(rows_where_in(Complaint, "tracking_number", numbers, "tracking_number", "id"))
@@ -238,15 +241,15 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
                                               owner=owner_id, department=department_id, origin=origin, row=row))
         event_rows.append(events.assessed_row(ids[number], by=by_id, at=now,
                                               data=_assessed(version, done.values, done)))
-    # An import's events are chained in a worker while their assessments are stored and read back.
+    # An import's events are chained in a worker while their assessments are stored.
     store_events = (events.record_many_in(assessments.pool, event_rows) if assessments.pool is not None
                     else partial(events.record_many, event_rows))
     insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
                 ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed))
 
-    complaints = {c.pk: c for c in Complaint.objects.filter(pk__in=list(ids.values()))
-                  .select_related("owner", "first_owner", "department")}
-    ordered = [complaints[ids[number]] for number in numbers]
+    # The new complaints as reading them back would give them, from the rows at hand.
+    ordered = [as_stored(ids[number], _BATCH_COLUMNS, row, attached)
+               for number, row, attached in zip(numbers, rows, related, strict=True)]
     store_events()
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}

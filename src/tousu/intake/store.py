@@ -2,13 +2,16 @@
 in bulk. Once `insert_one` returns (inside the caller's transaction), the tracking number is the
 complaint's."""
 
+import enum
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, models, transaction
 
 from tousu.accounts.models import Department, User
 from tousu.accounts.roles import Capability
@@ -98,3 +101,43 @@ def import_key_for(data: IntakeData) -> str:
 
 def stored_keys(keys: Iterable[str]) -> set[str]:
     return {key for (key,) in rows_where_in(Complaint, "import_key", keys, "import_key")}
+
+
+_FIELDS = Complaint._meta.concrete_fields
+_ATTNAMES = [field.attname for field in _FIELDS]
+_PLACES: dict[str, Decimal] = {}
+
+
+def as_stored(pk: int, columns: Sequence[str], row: Sequence[Any], related: Mapping[str, models.Model | None]
+              ) -> Complaint:
+    """The complaint `insert_rows(Complaint, columns, [row])` stored as `pk`, as reading it back would give it
+    (times in UTC, amounts to the column's decimal places, codes as plain text, the columns not given at
+    their defaults), with the `related` objects (owner, department …) attached: the batch needs its new
+    complaints as objects, and has every value at hand already."""
+    given = dict(zip(columns, row, strict=True))
+    values = []
+    for field in _FIELDS:
+        if field.primary_key:
+            values.append(pk)
+            continue
+        value = given[field.name] if field.name in given else field.get_default()
+        if isinstance(value, models.Model):
+            value = value.pk
+        values.append(None if value is None else _stored_form(field, value))
+    complaint = Complaint.from_db(DEFAULT_DB_ALIAS, _ATTNAMES, values)
+    for name, obj in related.items():
+        Complaint._meta.get_field(name).set_cached_value(complaint, obj)
+    return complaint
+
+
+def _stored_form(field: models.Field, value: Any) -> Any:
+    if isinstance(field, models.DateTimeField):
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
+    if isinstance(field, models.DecimalField):
+        places = _PLACES.get(field.name)
+        if places is None:
+            places = _PLACES[field.name] = Decimal(1).scaleb(-field.decimal_places)
+        return Decimal(value).quantize(places, context=field.context)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
