@@ -105,7 +105,8 @@ def stored_keys(keys: Iterable[str]) -> set[str]:
 
 _FIELDS = Complaint._meta.concrete_fields
 _ATTNAMES = [field.attname for field in _FIELDS]
-_PLACES: dict[str, Decimal] = {}
+_PLAIN, _TIME, _AMOUNT, _GIVEN_PK, _DEFAULT = range(5)
+_plans: dict[tuple[str, ...], list[tuple[int, int, Any]]] = {}
 
 
 def as_stored(pk: int, columns: Sequence[str], row: Sequence[Any], related: Mapping[str, models.Model | None]
@@ -114,30 +115,45 @@ def as_stored(pk: int, columns: Sequence[str], row: Sequence[Any], related: Mapp
     (times in UTC, amounts to the column's decimal places, codes as plain text, the columns not given at
     their defaults), with the `related` objects (owner, department …) attached: the batch needs its new
     complaints as objects, and has every value at hand already."""
-    given = dict(zip(columns, row, strict=True))
+    plan = _plans.get(tuple(columns))
+    if plan is None:
+        plan = _plans[tuple(columns)] = _plan(columns)
     values = []
-    for field in _FIELDS:
-        if field.primary_key:
-            values.append(pk)
+    for kind, index, extra in plan:
+        if kind == _DEFAULT:
+            values.append(extra)
             continue
-        value = given[field.name] if field.name in given else field.get_default()
-        if isinstance(value, models.Model):
-            value = value.pk
-        values.append(None if value is None else _stored_form(field, value))
+        value = pk if kind == _GIVEN_PK else row[index]
+        if value is None:
+            values.append(None)
+        elif kind == _TIME:
+            values.append(value if value.tzinfo is UTC else value.astimezone(UTC))
+        elif kind == _AMOUNT:
+            values.append(Decimal(value).quantize(extra[0], context=extra[1]))
+        elif isinstance(value, enum.Enum):
+            values.append(value.value)
+        else:
+            values.append(value.pk if isinstance(value, models.Model) else value)
     complaint = Complaint.from_db(DEFAULT_DB_ALIAS, _ATTNAMES, values)
+    cache = complaint._state.fields_cache
     for name, obj in related.items():
-        Complaint._meta.get_field(name).set_cached_value(complaint, obj)
+        cache[name] = obj
     return complaint
 
 
-def _stored_form(field: models.Field, value: Any) -> Any:
-    if isinstance(field, models.DateTimeField):
-        return value if value.tzinfo is UTC else value.astimezone(UTC)
-    if isinstance(field, models.DecimalField):
-        places = _PLACES.get(field.name)
-        if places is None:
-            places = _PLACES[field.name] = Decimal(1).scaleb(-field.decimal_places)
-        return Decimal(value).quantize(places, context=field.context)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+def _plan(columns: Sequence[str]) -> list[tuple[int, int, Any]]:
+    """How to fill each concrete field from a row of `columns`: (kind, index in the row, extra)."""
+    index = {name: i for i, name in enumerate(columns)}
+    plan: list[tuple[int, int, Any]] = []
+    for field in _FIELDS:
+        if field.primary_key:
+            plan.append((_GIVEN_PK, -1, None))
+        elif field.name not in index:
+            plan.append((_DEFAULT, -1, field.get_default()))
+        elif isinstance(field, models.DateTimeField):
+            plan.append((_TIME, index[field.name], None))
+        elif isinstance(field, models.DecimalField):
+            plan.append((_AMOUNT, index[field.name], (Decimal(1).scaleb(-field.decimal_places), field.context)))
+        else:
+            plan.append((_PLAIN, index[field.name], None))
+    return plan
