@@ -13,6 +13,7 @@ its first owner. A group that fails is recorded again one complaint at a time, s
 database refuses fails alone.
 """
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
-from django.utils import timezone
+from django.db.models import Prefetch
+from django.utils import timezone, translation
 
 from tousu.accounts.models import User
+from tousu.assessments.policies import forget_active_policy
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import IntakeData
 from tousu.intake.pipeline import record_complaint, record_group
@@ -37,74 +39,115 @@ class _Arrival:
     data: IntakeData
     by: User | None
     source: str
+    language: str | None  # the caller's: messages written during intake (an emergency's alert) use it
     done: threading.Event = field(default_factory=threading.Event)
     complaint: Complaint | None = None
     error: BaseException | None = None
+
+    def settle(self, complaint: Complaint | None, error: BaseException | None) -> None:
+        self.complaint, self.error = complaint, error
+        self.done.set()
 
 
 _waiting: list[_Arrival] = []
 _waiting_lock = threading.Lock()
 _turn = threading.Lock()  # held by the thread recording a group
+log = logging.getLogger(__name__)
 
 
 def record(data: IntakeData, *, by: User | None, source: str, now: datetime,
            attachments: Sequence[UploadedFile] = ()) -> Complaint:
     """Record one validated complaint received at `now`, together with those arriving beside it."""
-    if attachments:
+    if attachments or transaction.get_connection().in_atomic_block:
+        # Alone: with files, or inside a caller's transaction (whose commit the others could not wait for).
         complaint = record_complaint(data, by=by, source=source, now=now, attachments=attachments)
         assert complaint is not None  # no import key: never a duplicate
         return complaint
-    arrival = _Arrival(data if data.received_at else data.model_copy(update={"received_at": now}), by, source)
+    arrival = _Arrival(data if data.received_at else data.model_copy(update={"received_at": now}), by, source,
+                       translation.get_language())
     with _waiting_lock:
         _waiting.append(arrival)
     while not arrival.done.is_set():
         with _turn:
             if not arrival.done.is_set():
-                _take_turn()
+                _take_turn(arrival)
     if arrival.error is not None:
         raise arrival.error
     assert arrival.complaint is not None
     return arrival.complaint
 
 
-def _take_turn() -> None:
+def _take_turn(mine: _Arrival | None = None) -> None:
     """Begin the write transaction (waiting for the database's write lock), then take every complaint
     waiting by then: those that arrived during the wait join this group instead of waiting for the next.
-    Each arrival learns its outcome only after the commit."""
+    Each arrival learns its outcome right after the commit, before anything else the commit sets off."""
     taken: list[_Arrival] = []
+    outcomes: dict[int, Outcome] = {}
+
+    def publish() -> None:  # the first on-commit hook: everything taken is stored
+        for arrival in taken:
+            arrival.settle(*outcomes[id(arrival)])
+
     try:
         with transaction.atomic():
+            _wait_for_other_groups()
             with _waiting_lock:
                 taken = _waiting[:GROUP_LIMIT]
                 del _waiting[:GROUP_LIMIT]
-            outcomes = _record(taken)
-    except Exception as error:  # noqa: BLE001 - the commit (or the begin) failed: nothing is stored
-        if not taken:
+            transaction.on_commit(publish)
+            outcomes.update(_record(taken))
+    except Exception as error:  # noqa: BLE001 - see which step failed
+        if not taken:  # the begin failed: only the caller's own complaint fails; the others try their turn
+            if mine is None:
+                raise
             with _waiting_lock:
-                taken = _waiting[:]
-                del _waiting[:]
-        for arrival in taken:
-            arrival.complaint, arrival.error = None, error
-    else:
-        for arrival in taken:
-            arrival.complaint, arrival.error = outcomes[id(arrival)]
-    finally:
-        for arrival in taken:
-            arrival.done.set()
+                if mine in _waiting:
+                    _waiting.remove(mine)
+            mine.settle(None, error)
+        elif all(arrival.done.is_set() for arrival in taken):
+            # Committed and answered; a later on-commit step (queueing a delivery) failed: it is retried
+            # by the periodic delivery, and no complaint is answered with its error.
+            log.exception("after the commit of a group of %d complaints", len(taken))
+        else:  # the commit failed (a deferred constraint): each again in a transaction of its own
+            forget_active_policy()  # it may have been stored by the transaction that rolled back
+            for arrival, outcome in zip(taken, _record_alone(taken), strict=True):
+                arrival.settle(*outcome)
 
 
 Outcome = tuple[Complaint | None, BaseException | None]
 
+# PostgreSQL: an advisory lock held to the end of the transaction, so that the groups of all web processes
+# take turns, as SQLite's BEGIN IMMEDIATE makes them. Every intake locks the audit chain's head before it
+# commits anyway; waiting here instead, before the group is taken, lets the complaints arriving meanwhile
+# join it rather than form small groups that then queue on the head one after another.
+_GROUP_LOCK = 0x7475_6B73  # "tusk": any number no other part of Tousu uses
+
+
+def _wait_for_other_groups() -> None:
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_GROUP_LOCK])
+
 
 def _record(arrivals: list[_Arrival]) -> dict[int, Outcome]:
-    """Record the arrivals, grouped by recorder and source (each keeps its recorder and first owner)."""
-    groups: dict[tuple[int | None, str], list[_Arrival]] = {}
+    """Record the arrivals, grouped by recorder, source and language (each keeps its recorder, its first
+    owner and the language of its messages), then read the stored complaints back with their events and
+    attachments: each answer shows the complaint as the commit leaves it, fields and history alike."""
+    groups: dict[tuple[int | None, str, str | None], list[_Arrival]] = {}
     for arrival in arrivals:
-        groups.setdefault((arrival.by.pk if arrival.by else None, arrival.source), []).append(arrival)
+        groups.setdefault((arrival.by.pk if arrival.by else None, arrival.source, arrival.language),
+                          []).append(arrival)
     outcomes: dict[int, Outcome] = {}
     for group in groups.values():
-        outcomes.update(_record_group(group))
-    return outcomes
+        with translation.override(group[0].language):
+            outcomes.update(_record_group(group))
+    stored = {c.pk: c for c in Complaint.objects.filter(
+        pk__in=[complaint.pk for complaint, _error in outcomes.values() if complaint is not None],
+    ).select_related("owner", "first_owner", "department").prefetch_related(
+        Prefetch("events", ComplaintEvent.objects.select_related("actor")), "attachments")}
+    return {key: (stored[complaint.pk] if complaint is not None else None, error)
+            for key, (complaint, error) in outcomes.items()}
 
 
 def _record_group(group: list[_Arrival]) -> dict[int, Outcome]:
@@ -116,9 +159,6 @@ def _record_group(group: list[_Arrival]) -> dict[int, Outcome]:
         except Exception:  # noqa: BLE001, S110 - nothing of the group was stored: each again on its own
             pass
         else:
-            # What each answer shows besides the complaint, read for the whole group at once.
-            prefetch_related_objects(stored, Prefetch("events", ComplaintEvent.objects.select_related("actor")),
-                                     "attachments")
             return {id(arrival): (complaint, None) for arrival, complaint in zip(group, stored, strict=True)}
     outcomes: dict[int, Outcome] = {}
     for arrival in group:
@@ -127,4 +167,17 @@ def _record_group(group: list[_Arrival]) -> dict[int, Outcome]:
                                      None)
         except Exception as error:  # noqa: BLE001 - raised again in the request's own thread
             outcomes[id(arrival)] = (None, error)
+    return outcomes
+
+
+def _record_alone(arrivals: list[_Arrival]) -> list[Outcome]:
+    """Each complaint in a transaction of its own, after a group's commit failed."""
+    outcomes: list[Outcome] = []
+    for arrival in arrivals:
+        try:
+            with translation.override(arrival.language):
+                complaint = record_complaint(arrival.data, by=arrival.by, source=arrival.source, now=timezone.now())
+            outcomes.append((complaint, None))
+        except Exception as error:  # noqa: BLE001 - raised again in the request's own thread
+            outcomes.append((None, error))
     return outcomes

@@ -47,7 +47,7 @@ def store(rows: Sequence[Notification]) -> int:
     fresh = [r for r in rows if r.key not in existing]
     Notification.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=500)
     if fresh:
-        transaction.on_commit(_schedule_delivery)
+        transaction.on_commit(_schedule_delivery, robust=True)  # the periodic delivery catches up
     return len(fresh)
 
 
