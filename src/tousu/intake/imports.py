@@ -13,6 +13,7 @@ from tousu.complaints.importers.columns import map_headers
 from tousu.complaints.importers.readers import UnreadableFile, read_rows
 from tousu.complaints.validation import IntakeError, validate_intake
 from tousu.core.heap import settled_heap
+from tousu.core.sqlite import large_page_cache
 from tousu.intake.assessing import Workers
 from tousu.intake.pipeline import BatchItem, record_batch
 
@@ -54,7 +55,7 @@ def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datet
     row)` is told the report so far and the last row read. An interrupted import goes on with `resume`
     (its report so far) and `after_row` (the last row of its last committed batch): earlier rows are
     skipped, so the report counts each row once."""
-    with settled_heap(), Workers() as workers:
+    with settled_heap(), large_page_cache(), Workers() as workers:
         return _import(stream, filename, by=by, now=now, default_channel=default_channel, progress=progress,
                        keep_tracking_numbers=keep_tracking_numbers, report=resume or ImportReport(),
                        after_row=after_row, workers=workers)
