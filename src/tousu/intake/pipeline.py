@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from tousu.accounts.models import User
+from tousu.accounts.roles import Capability
 from tousu.assessments.actions import (
     ASSESSMENT_COLUMNS,
     RISK_FIELDS,
@@ -209,7 +210,8 @@ def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, n
 def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
                  source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None) -> list[Complaint]:
     version, rules = policy
-    duties = channel_duties()
+    # The channels' duty agents own what a recorder without the record capability (or nobody) brings in.
+    duties = channel_duties() if by is None or not by.can(Capability.RECORD) else {}
     numbers = unused_tracking_numbers(len(fresh), now)
     batch = [item.data for _key, item in fresh]
     problems = [problem_key(data.text, rules) for data in batch]
