@@ -152,26 +152,19 @@ def _record(arrivals: list[_Arrival]) -> dict[int, Outcome]:
 
 def _record_group(group: list[_Arrival]) -> dict[int, Outcome]:
     first = group[0]
-    now = timezone.now()
     if len(group) > 1:
         try:
-            stored = record_group([a.data for a in group], by=first.by, source=first.source, now=now)
+            stored = record_group([a.data for a in group], by=first.by, source=first.source, now=timezone.now())
         except Exception:  # noqa: BLE001, S110 - nothing of the group was stored: each again on its own
             pass
         else:
             return {id(arrival): (complaint, None) for arrival, complaint in zip(group, stored, strict=True)}
-    outcomes: dict[int, Outcome] = {}
-    for arrival in group:
-        try:
-            outcomes[id(arrival)] = (record_complaint(arrival.data, by=arrival.by, source=arrival.source, now=now),
-                                     None)
-        except Exception as error:  # noqa: BLE001 - raised again in the request's own thread
-            outcomes[id(arrival)] = (None, error)
-    return outcomes
+    return {id(arrival): outcome for arrival, outcome in zip(group, _record_alone(group), strict=True)}
 
 
 def _record_alone(arrivals: list[_Arrival]) -> list[Outcome]:
-    """Each complaint in a transaction of its own, after a group's commit failed."""
+    """Each complaint on its own (in a savepoint of the turn's transaction, or in a transaction of its own
+    after the turn's commit failed), so that only a complaint the database refuses fails."""
     outcomes: list[Outcome] = []
     for arrival in arrivals:
         try:
