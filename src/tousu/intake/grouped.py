@@ -15,9 +15,10 @@ database refuses fails alone.
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -28,6 +29,7 @@ from tousu.accounts.models import User
 from tousu.assessments.policies import forget_active_policy
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import IntakeData
+from tousu.core.snapshot import read_snapshot
 from tousu.intake.pipeline import record_complaint, record_group
 
 # At most this many complaints in one transaction: a larger flood is taken in several turns.
@@ -41,6 +43,7 @@ class _Arrival:
     source: str
     language: str | None  # the caller's: messages written during intake (an emergency's alert) use it
     done: threading.Event = field(default_factory=threading.Event)
+    taken: bool = False  # into a group
     complaint: Complaint | None = None
     error: BaseException | None = None
 
@@ -52,6 +55,7 @@ class _Arrival:
 _waiting: list[_Arrival] = []
 _waiting_lock = threading.Lock()
 _turn = threading.Lock()  # held by the thread recording a group
+Outcome = tuple[Complaint | None, BaseException | None]
 log = logging.getLogger(__name__)
 
 
@@ -68,25 +72,33 @@ def record(data: IntakeData, *, by: User | None, source: str, now: datetime,
     with _waiting_lock:
         _waiting.append(arrival)
     while not arrival.done.is_set():
+        if arrival.taken:  # into another thread's group, which answers it
+            arrival.done.wait()
+            break
+        answer = None
         with _turn:
-            if not arrival.done.is_set():
-                _take_turn(arrival)
+            if not arrival.taken:
+                answer = _take_turn(arrival)
+        if answer is not None:  # the next group's turn may begin meanwhile
+            answer()
     if arrival.error is not None:
         raise arrival.error
     assert arrival.complaint is not None
     return arrival.complaint
 
 
-def _take_turn(mine: _Arrival | None = None) -> None:
+def _take_turn(mine: _Arrival | None = None) -> Callable[[], None] | None:
     """Begin the write transaction (waiting for the database's write lock), then take every complaint
     waiting by then: those that arrived during the wait join this group instead of waiting for the next.
-    Each arrival learns its outcome right after the commit, before anything else the commit sets off."""
+    Returns, once the group has committed, what answers its arrivals: reading the stored complaints back
+    needs no write lock, so the caller does it after giving up the turn, while the next group writes."""
     taken: list[_Arrival] = []
     outcomes: dict[int, Outcome] = {}
+    committed = False
 
-    def publish() -> None:  # the first on-commit hook: everything taken is stored
-        for arrival in taken:
-            arrival.settle(*outcomes[id(arrival)])
+    def note_commit() -> None:  # the first on-commit hook: everything taken is stored
+        nonlocal committed
+        committed = True
 
     try:
         with transaction.atomic():
@@ -94,7 +106,9 @@ def _take_turn(mine: _Arrival | None = None) -> None:
             with _waiting_lock:
                 taken = _waiting[:GROUP_LIMIT]
                 del _waiting[:GROUP_LIMIT]
-            transaction.on_commit(publish)
+                for arrival in taken:
+                    arrival.taken = True
+            transaction.on_commit(note_commit)
             outcomes.update(_record(taken))
     except Exception as error:  # noqa: BLE001 - see which step failed
         if not taken:  # the begin failed: only the caller's own complaint fails; the others try their turn
@@ -104,17 +118,32 @@ def _take_turn(mine: _Arrival | None = None) -> None:
                 if mine in _waiting:
                     _waiting.remove(mine)
             mine.settle(None, error)
-        elif all(arrival.done.is_set() for arrival in taken):
-            # Committed and answered; a later on-commit step (queueing a delivery) failed: it is retried
-            # by the periodic delivery, and no complaint is answered with its error.
-            log.exception("after the commit of a group of %d complaints", len(taken))
-        else:  # the commit failed (a deferred constraint): each again in a transaction of its own
+            return None
+        if not committed:  # the commit failed (a deferred constraint): each again in a transaction of its own
             forget_active_policy()  # it may have been stored by the transaction that rolled back
             for arrival, outcome in zip(taken, _record_alone(taken), strict=True):
                 arrival.settle(*outcome)
+            return None
+        # Committed; a later on-commit step (queueing a delivery) failed: it is retried by the periodic
+        # delivery, and no complaint is answered with its error.
+        log.exception("after the commit of a group of %d complaints", len(taken))
+    return partial(_answer, taken, outcomes)
 
 
-Outcome = tuple[Complaint | None, BaseException | None]
+def _answer(taken: list[_Arrival], outcomes: dict[int, Outcome]) -> None:
+    """Answer each arrival with its complaint read back as one moment of the database shows it, fields
+    and history alike (at least as new as its group's commit). Should the reading fail, the complaint as
+    the group stored it still answers: it is stored, and its tracking number must reach the caller."""
+    try:
+        with read_snapshot():
+            stored = _read_back([complaint.pk for complaint, _error in outcomes.values() if complaint is not None])
+    except Exception:  # noqa: BLE001 - answered from what is at hand
+        log.exception("reading back a group of %d complaints", len(taken))
+        stored = {}
+    for arrival in taken:
+        complaint, error = outcomes[id(arrival)]
+        arrival.settle(stored.get(complaint.pk, complaint) if complaint is not None else None, error)
+
 
 # PostgreSQL: an advisory lock held to the end of the transaction, so that the groups of all web processes
 # take turns, as SQLite's BEGIN IMMEDIATE makes them. Every intake locks the audit chain's head before it
@@ -132,8 +161,7 @@ def _wait_for_other_groups() -> None:
 
 def _record(arrivals: list[_Arrival]) -> dict[int, Outcome]:
     """Record the arrivals, grouped by recorder, source and language (each keeps its recorder, its first
-    owner and the language of its messages), then read the stored complaints back with their events and
-    attachments: each answer shows the complaint as the commit leaves it, fields and history alike."""
+    owner and the language of its messages)."""
     groups: dict[tuple[int | None, str, str | None], list[_Arrival]] = {}
     for arrival in arrivals:
         groups.setdefault((arrival.by.pk if arrival.by else None, arrival.source, arrival.language),
@@ -142,12 +170,13 @@ def _record(arrivals: list[_Arrival]) -> dict[int, Outcome]:
     for group in groups.values():
         with translation.override(group[0].language):
             outcomes.update(_record_group(group))
-    stored = {c.pk: c for c in Complaint.objects.filter(
-        pk__in=[complaint.pk for complaint, _error in outcomes.values() if complaint is not None],
-    ).select_related("owner", "first_owner", "department").prefetch_related(
+    return outcomes
+
+
+def _read_back(ids: list[int]) -> dict[int, Complaint]:
+    return {c.pk: c for c in Complaint.objects.filter(pk__in=ids).select_related(
+        "owner", "first_owner", "department").prefetch_related(
         Prefetch("events", ComplaintEvent.objects.select_related("actor")), "attachments")}
-    return {key: (stored[complaint.pk] if complaint is not None else None, error)
-            for key, (complaint, error) in outcomes.items()}
 
 
 def _record_group(group: list[_Arrival]) -> dict[int, Outcome]:

@@ -45,3 +45,37 @@ def test_each_row_gets_the_history_one_at_a_time_would_give_it():
         make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
                        quantity_delivered=str(data.quantity_delivered),
                        quantity_defective=str(data.quantity_defective), received_at=data.received_at.isoformat())
+
+
+def test_a_group_arriving_within_moments_counts_the_complaints_at_the_edges_of_its_window():
+    """An API group's rows arrive within a second; the complaints about the same lot or product received
+    in the middle of the window are counted by the database, those at its edges read one by one. Each
+    row's history and every crossing stay what one at a time gives, with stored complaints right at,
+    just inside and just outside each edge, and some received "later" than the group (clock drift)."""
+    store_policy("manufacturing", activate=True)
+    _version, rules = active_policy()
+    now = timezone.now()
+    window = timedelta(days=rules.scope.window_days)
+    rng = random.Random(5)
+    arrivals = sorted(now - timedelta(milliseconds=rng.randrange(900)) for _ in range(12))
+    earliest, latest = arrivals[0], arrivals[-1]
+    edges = [now - window, now - window - timedelta(microseconds=1), now - window + timedelta(microseconds=1),
+             latest - window, earliest - window, earliest - window - timedelta(microseconds=1),
+             earliest, earliest - timedelta(microseconds=1), latest, now + timedelta(seconds=3),
+             now - window / 2, now - timedelta(hours=1), now - window - timedelta(days=1)]
+    for at in edges * 2:
+        make_complaint(now=now, **_fields(rng, at))
+    batch = [validate_intake({**_fields(rng, at), "received_at": at.isoformat()}, now=now) for at in arrivals]
+    problems = [problem_key(data.text, rules) for data in batch]
+    histories = BatchHistory(batch, problems, rules, now)
+    crossings = 0
+    for data, problem in zip(batch, problems, strict=True):
+        unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
+        unsaved.problem_key = problem
+        expected = history_for(unsaved, rules, until=data.received_at)
+        assert histories.next(data, data.received_at, problem) == expected
+        make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
+                       quantity_delivered=str(data.quantity_delivered),
+                       quantity_defective=str(data.quantity_defective), received_at=data.received_at.isoformat())
+        crossings = len(histories.crossings)
+    assert crossings  # the group's rows crossed the policy's thresholds, as the stored ones' count makes them

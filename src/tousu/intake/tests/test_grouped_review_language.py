@@ -40,7 +40,9 @@ def test_an_emergency_is_announced_in_the_language_of_the_call_that_recorded_it(
             threading.Event().wait(0.01)
         # A Chinese-speaking client's request thread takes the turn and records the English client's complaint.
         with translation.override("zh-hans"):
-            grouped._take_turn()
+            answer = grouped._take_turn()
+    assert answer is not None
+    answer()  # after the turn: the complaint read back and handed to its request thread
     thread.join(30)
     assert answered and answered[0].emergency
     subjects = list(Notification.objects.filter(kind="emergency").values_list("subject", flat=True))
