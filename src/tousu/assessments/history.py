@@ -62,8 +62,10 @@ def history_for(complaint: Complaint, policy: Policy, *, until: datetime | None 
                    lot_defective=lot_defective, incident=matching_open_incidents(complaint).exists())
 
 
-def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime) -> dict[int, History]:
-    """`history_for(c, policy, until=now)` for each complaint received by `now`, from grouped queries."""
+def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime, *,
+                  open_incidents: tuple[set[tuple[str, str]], set[str]] | None = None) -> dict[int, History]:
+    """`history_for(c, policy, until=now)` for each complaint received by `now`, from grouped queries.
+    `open_incidents`: `open_incident_attributes()` as the caller has just read it in this transaction."""
     customer_since = now - timedelta(days=policy.repetition.window_days)
     scope_since = now - timedelta(days=policy.scope.window_days)
     phones = {c.phone for c in complaints if c.phone}
@@ -100,7 +102,7 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
         ).values_list("product", "problem_key", "received_at"):
             per_problem[(product, item, month_start(at))] += 1
     totals = lot_totals(lots)
-    incidents, clusters = open_incident_attributes()
+    incidents, clusters = open_incidents if open_incidents is not None else open_incident_attributes()
     linked = set(Incident.complaints.through.objects.filter(
         incident__state=Incident.State.OPEN, complaint_id__in=[c.pk for c in complaints])
         .values_list("complaint_id", flat=True))

@@ -261,7 +261,9 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
             _merge_or_start_clocks(c, now=now)
     propose_emergencies([c for c in ordered if c.emergency and c.pk not in covered], now=now)
 
-    done = reassess_many(_crossed_neighbours(histories, [c.pk for c in ordered]), now=now, by=by, policy=policy)
+    # Linking and proposing open or close no incident: the open incidents are still those read above.
+    done = reassess_many(_crossed_neighbours(histories, [c.pk for c in ordered]), now=now, by=by, policy=policy,
+                         open_incidents=(histories.incidents, histories.clusters))
     consequences.apply(done.changes, now=now)
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)

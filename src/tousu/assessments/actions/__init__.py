@@ -215,17 +215,19 @@ def _reassess_groups(groups: dict[str, Any], *, now: datetime, by: User | None,
 
 
 def reassess_many(targets: Sequence[tuple[Complaint, str]], *, now: datetime, by: User | None = None,
-                  policy: tuple[PolicyVersion, Policy] | None = None) -> Reassessment:
+                  policy: tuple[PolicyVersion, Policy] | None = None,
+                  open_incidents: tuple[set[tuple[str, str]], set[str]] | None = None) -> Reassessment:
     """`assess_complaint(c, trigger=t, only_if_changed=True)` for each (c, t), with the histories, the
     latest assessments and overrides read by a few grouped queries and the changes written in bulk: an
     import that makes a thousand earlier complaints repeats re-assesses them in about a second, not a
     minute. Returns the assessments stored (those that changed), as written: without their ids, and the
-    complaints whose risk fields changed."""
+    complaints whose risk fields changed. `open_incidents`: as `histories_now` takes it."""
     if not targets:
         return Reassessment()
     version, rules = policy or active_policy()
     complaints = [c for c, _trigger in targets]
-    histories = histories_now([c for c in complaints if c.received_at <= now], rules, now)
+    histories = histories_now([c for c in complaints if c.received_at <= now], rules, now,
+                              open_incidents=open_incidents)
     for c in complaints:
         if c.pk not in histories:  # received "in the future" (clock drift): seen as of its own arrival
             histories[c.pk] = history_for(c, rules, until=c.received_at)

@@ -98,3 +98,18 @@ def test_a_request_taken_into_another_threads_group_waits_for_that_thread_to_ans
     second.join(10)
     assert len(turns) == 1
     assert {c.text for c in results.values()} == {"热水器漏水", "洗衣机噪音大"}
+
+
+def test_the_answer_read_back_is_the_complaint_as_the_api_shows_it_later(monkeypatch):
+    """The group's own reading (two queries) gives the same body as GET would: fields, events in order, actors."""
+    from tousu.complaints.schemas import ComplaintDetailOut
+
+    agent = make_user(username="taker")
+    now = timezone.now()
+    arrivals = [(validate_intake({"text": text, "phone": "13800000009"}, now=now), agent, now)
+                for text in ("孩子骑车踏板断裂摔伤骨折住院", "第二次投诉：快递延误三天", "热水器漏水")]
+    outcomes, _sizes = _arrive_together(arrivals, monkeypatch)
+    for answered in outcomes:
+        again = Complaint.objects.get(pk=answered.pk)
+        assert ComplaintDetailOut.from_orm(answered).model_dump() == ComplaintDetailOut.from_orm(again).model_dump()
+        assert len(answered.events.all()) >= 2
