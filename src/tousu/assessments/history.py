@@ -79,7 +79,7 @@ def histories_now(complaints: Sequence[Complaint], policy: Policy, now: datetime
     if phones or emails:
         for pk, phone, email in Complaint.objects.filter(
                 Q(phone__in=phones) | Q(email__in=emails), received_at__gte=customer_since,
-                received_at__lte=now).values_list("id", "phone", "email"):
+                received_at__lte=now).order_by().values_list("id", "phone", "email"):
             if phone in phones:
                 by_phone[phone].add(pk)
             if email in emails:
@@ -144,8 +144,10 @@ def lot_totals(lots: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
 
 def open_incident_attributes() -> tuple[set[tuple[str, str]], set[str]]:
     """The (key, value) attributes of the open incidents, and the names of their text clusters."""
-    attributes = set(IncidentAttribute.objects.filter(incident__state=Incident.State.OPEN).values_list("key", "value"))
-    attributes |= set(Incident.objects.filter(state=Incident.State.OPEN).values_list("key", "value"))  # its name
+    attributes = set(IncidentAttribute.objects.filter(incident__state=Incident.State.OPEN).order_by()
+                     .values_list("key", "value"))
+    attributes |= set(Incident.objects.filter(state=Incident.State.OPEN).order_by()
+                      .values_list("key", "value"))  # its name
     return attributes, {value for key, value in attributes if key == CLUSTER}
 
 

@@ -346,7 +346,7 @@ def _redactions() -> dict[int, str]:
 
 
 def _locked_head() -> AuditHead:
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    head = next(iter(AuditHead.objects.select_for_update().filter(pk=1)), None)
     if head is None:  # the first event ever (two first writers: the second waits on the insert, then reads)
         AuditHead.objects.get_or_create(pk=1, defaults={"last_hash": chain.GENESIS})
         head = AuditHead.objects.select_for_update().get(pk=1)

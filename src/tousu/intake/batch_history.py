@@ -115,12 +115,13 @@ class BatchHistory:
         since = min(earliest - self.repeat_window, now - self.repeat_window)
         if phones or emails:
             for phone, email, at in _received(Complaint.objects.filter(
-                    Q(phone__in=phones) | Q(email__in=emails), received_at__gte=since).values_list(
+                    Q(phone__in=phones) | Q(email__in=emails), received_at__gte=since).order_by().values_list(
                         "phone", "email", "received_at")):
                 self._add(_customer_keys(phone, email), at)
         since = min(earliest - self.scope_window, now - self.scope_window)
         if lots or products:
-            things = Complaint.objects.filter(Q(lot__in=lots) | Q(product__in=products), received_at__gte=since)
+            things = Complaint.objects.filter(Q(lot__in=lots) | Q(product__in=products),
+                                              received_at__gte=since).order_by()
             # Every window asked about the same lot or product, [row's time - window, row's time] for each
             # row and [now - window, …] for the crossings, holds [latest time - window, earliest time]: the
             # complaints received in that band are counted by the database, the others read one by one.
@@ -137,7 +138,7 @@ class BatchHistory:
         if any(problems) and products:
             for product, key, at in _received(Complaint.objects.filter(
                     product__in=products, problem_key__in={p for p in problems if p},
-                    received_at__gte=min(month_start(earliest), month_start(now))).values_list(
+                    received_at__gte=min(month_start(earliest), month_start(now))).order_by().values_list(
                         "product", "problem_key", "received_at")):
                 self.times.add(("problem", product, key), at)
         self.lots = {lot: list(totals) for lot, totals in lot_totals(lots).items()}

@@ -176,7 +176,7 @@ def _record(arrivals: list[_Arrival]) -> dict[int, Outcome]:
 def _read_back(ids: list[int]) -> dict[int, Complaint]:
     """The complaints with their owners and their events (and actors), as `prefetch_related` would give
     them, in two queries. Attachments: none, since a complaint with files is never recorded in a group."""
-    stored = {c.pk: c for c in Complaint.objects.filter(pk__in=ids).select_related(
+    stored = {c.pk: c for c in Complaint.objects.filter(pk__in=ids).order_by().select_related(
         "owner", "first_owner", "department")}
     events: dict[int, list[ComplaintEvent]] = {pk: [] for pk in stored}
     for event in ComplaintEvent.objects.filter(complaint_id__in=ids).select_related("actor"):

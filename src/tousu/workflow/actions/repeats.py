@@ -71,7 +71,7 @@ def repeat_candidates(complaints: Sequence[Complaint]) -> list[Complaint]:
         return []
     seen = Counter()
     for phone, email in (Complaint.objects.filter(any_of(phone__in=phones, email__in=emails))
-                         .exclude(status__in=ENDED).values_list("phone", "email")):
+                         .exclude(status__in=ENDED).order_by().values_list("phone", "email")):
         seen[("phone", phone)] += 1
         seen[("email", email)] += 1
     return [c for c in complaints if (c.phone and seen[("phone", c.phone)] > 1)
@@ -101,7 +101,7 @@ def reopen_candidates(complaints: Sequence[Complaint], *, now: datetime) -> list
     since = now - timedelta(days=limits.reopen_window_days)
     closed = set()
     for phone, email in (Complaint.objects.filter(any_of(phone__in=phones, email__in=emails))
-                         .filter(status="closed", closed_at__gte=since).values_list("phone", "email")):
+                         .filter(status="closed", closed_at__gte=since).order_by().values_list("phone", "email")):
         closed |= {("phone", phone), ("email", email)}
     return [c for c in complaints if (c.phone and ("phone", c.phone) in closed)
             or (c.email and ("email", c.email) in closed)]
