@@ -2,9 +2,11 @@
 
 Outside a transaction each query sees the database as of its own start, so a complaint read by one query
 and its history by the next can straddle another writer's commit. Inside `read_snapshot()` they all see
-one moment: on SQLite a deferred transaction (a reader in WAL mode, which neither waits for nor blocks
-the writer, unlike the IMMEDIATE transactions Django's `atomic` begins here), on PostgreSQL a read-only
-REPEATABLE READ transaction. Inside a caller's transaction it changes nothing: that one already decides.
+one moment, in a transaction Django knows about (`atomic`: nested blocks are savepoints, on-commit hooks
+wait for its end): on SQLite a deferred one (a reader in WAL mode, which neither waits for nor blocks the
+writer, unlike the IMMEDIATE transactions Tousu's SQLite backend begins for writers), on PostgreSQL a
+read-only REPEATABLE READ one. Only for reads. Inside a caller's transaction it changes nothing: that one
+already decides what is seen.
 """
 
 from collections.abc import Iterator
@@ -19,19 +21,15 @@ def read_snapshot() -> Iterator[None]:
     if connection.in_atomic_block:
         yield
         return
-    if connection.vendor != "sqlite":
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield
+    if connection.vendor == "sqlite":
+        connection.read_next_transaction()  # tousu.core.sqlite: BEGIN DEFERRED, not queued for writing
+        try:
+            with transaction.atomic():
+                yield
+        finally:
+            connection._reading_next = False  # also when the begin itself failed
         return
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("BEGIN DEFERRED")
-    try:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
-    finally:
-        # Nothing was written: ending the read lets the next writer check-point past this snapshot.
-        if connection.connection is not None and connection.connection.in_transaction:
-            with connection.cursor() as cursor:
-                cursor.execute("COMMIT")

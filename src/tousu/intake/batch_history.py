@@ -126,7 +126,7 @@ class BatchHistory:
             # row and [now - window, …] for the crossings, holds [latest time - window, earliest time]: the
             # complaints received in that band are counted by the database, the others read one by one.
             # A group of the API arrives within moments, so nearly all of the window is in the band.
-            low, high = _utc(max(latest, now) - self.scope_window), _utc(earliest)
+            low, high = _utc(max(latest, now)) - self.scope_window, _utc(earliest)  # in UTC, as `next` counts
             if low <= high:
                 self.times.set_band(low, high)
                 for lot, product, n in things.filter(received_at__gte=low, received_at__lte=high).values(

@@ -265,6 +265,12 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     done = reassess_many(_crossed_neighbours(histories, [c.pk for c in ordered]), now=now, by=by, policy=policy,
                          open_incidents=(histories.incidents, histories.clusters))
     consequences.apply(done.changes, now=now)
+    in_group = {c.pk: c for c in ordered}
+    for change in done.changes:  # a complaint of the group re-assessed by a later one: as it now is
+        mine = in_group.get(change.complaint.pk)
+        if mine is not None:
+            for name in RISK_FIELDS:
+                setattr(mine, name, getattr(change.complaint, name))
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
     return ordered

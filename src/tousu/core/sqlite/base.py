@@ -21,6 +21,13 @@ POLL_SECONDS = (0.0005, 0.001, 0.002)
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers_fd: int | None = None
     _holding = False
+    _reading_next = False  # the next transaction only reads (`read_next_transaction`)
+
+    def read_next_transaction(self) -> None:
+        """Begin the next transaction as a reader: `BEGIN DEFERRED`, without queueing for the write lock.
+        A WAL reader sees one moment of the database and neither waits for the writer nor holds it up.
+        Only for reads: a write inside would have to take the lock unqueued (`core.snapshot`)."""
+        self._reading_next = True
 
     def _queue_for_writing(self) -> None:
         name = str(self.settings_dict["NAME"])
@@ -47,6 +54,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._holding = False
 
     def _start_transaction_under_autocommit(self):
+        if self._reading_next:
+            self._reading_next = False
+            self.cursor().execute("BEGIN DEFERRED")
+            return
         self._queue_for_writing()
         try:
             super()._start_transaction_under_autocommit()

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tousu.complaints.models import Complaint
 from tousu.core.snapshot import read_snapshot
@@ -39,3 +39,27 @@ def test_a_failing_query_inside_ends_the_snapshot():
         Complaint.objects.raw("SELECT * FROM no_such_table")[0]
     _write_elsewhere("之后")
     assert Complaint.objects.filter(text="之后").exists()
+
+
+def test_django_knows_the_snapshot_is_a_transaction():
+    """Nested snapshots and `atomic` blocks inside are savepoints; on-commit hooks wait for its end; the
+    writer's lock is not taken (SQLite: `tousu.core.sqlite` queues writers on a lock file)."""
+    ran = []
+    with read_snapshot():
+        assert connection.in_atomic_block
+        assert not getattr(connection, "_holding", False)
+        with read_snapshot(), transaction.atomic():
+            Complaint.objects.count()
+        transaction.on_commit(lambda: ran.append("after"))
+        assert ran == []
+    assert ran == ["after"]
+    assert not connection.in_atomic_block
+
+
+def test_entered_with_the_connection_closed():
+    make_complaint(text="已有")
+    connection.close()
+    with read_snapshot():
+        assert Complaint.objects.count() == 1
+    _write_elsewhere("之后")  # nothing left open that would keep a writer out
+    assert Complaint.objects.count() == 2

@@ -113,3 +113,35 @@ def test_the_answer_read_back_is_the_complaint_as_the_api_shows_it_later(monkeyp
         again = Complaint.objects.get(pk=answered.pk)
         assert ComplaintDetailOut.from_orm(answered).model_dump() == ComplaintDetailOut.from_orm(again).model_dump()
         assert len(answered.events.all()) >= 2
+
+
+def test_when_reading_back_fails_the_answer_still_shows_the_risk_the_group_left(monkeypatch):
+    """Review: the in-memory complaint answered when the reading fails held its risk from before a later
+    complaint of the same group re-assessed it (the lot crossing 30 % defective): low in the answer, high
+    in the database and in the answer's own history."""
+    from tousu.accounts.roles import Role
+    from tousu.assessments.policies import store_policy
+    from tousu.complaints.schemas import ComplaintDetailOut
+    from tousu.testing import make_department
+
+    store_policy("manufacturing", activate=True)
+    agent = make_user(Role.SPECIALIST, department=make_department(code="D1"), username="agent")
+    now = timezone.now()
+
+    def failing(ids):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(grouped, "_read_back", failing)
+    lot = {"product": "PD-610", "lot": "L1", "quantity_delivered": 1000}
+    texts = [("芯轴牙纹不良，装不上", 50, "13800000001"), ("芯轴牙纹不良，第二批也有", 120, "13800000003"),
+             ("这批货芯轴螺纹不良", 160, "13800000001")]
+    arrivals = [(validate_intake({"text": t, "quantity_defective": d, "phone": p, **lot}, now=now), agent, now)
+                for t, d, p in texts]
+    outcomes, sizes = _arrive_together(arrivals, monkeypatch)
+    assert sizes == [3]
+    for answered in outcomes:
+        body = ComplaintDetailOut.from_orm(answered).model_dump()
+        stored = Complaint.objects.get(pk=answered.pk)
+        last_assessed = [e for e in body["events"] if e["kind"] == "assessed"][-1]
+        assert body["risk_level"] == stored.risk_level == last_assessed["data"]["after"]["risk_level"]
+    assert outcomes[0].risk_level == "high"  # re-assessed by the third
