@@ -34,6 +34,14 @@ from tousu.intake.pipeline import record_complaint, record_group
 
 # At most this many complaints in one transaction: a larger flood is taken in several turns.
 GROUP_LIMIT = 64
+# A request whose complaint another thread's group took waits at most this long for that thread's answer
+# (a group is answered within a second or so; every path settles each arrival). Should a defect ever leave
+# one unanswered, the request fails instead of holding a web thread for good.
+ANSWER_WAIT_SECONDS = 300.0
+
+
+class NotAnswered(RuntimeError):
+    """The group that took a complaint did not answer for it in time."""
 
 
 @dataclass
@@ -73,7 +81,8 @@ def record(data: IntakeData, *, by: User | None, source: str, now: datetime,
         _waiting.append(arrival)
     while not arrival.done.is_set():
         if arrival.taken:  # into another thread's group, which answers it
-            arrival.done.wait()
+            if not arrival.done.wait(ANSWER_WAIT_SECONDS):
+                raise NotAnswered(f"no answer within {ANSWER_WAIT_SECONDS:.0f} s from the group that took it")
             break
         answer = None
         with _turn:

@@ -145,3 +145,20 @@ def test_when_reading_back_fails_the_answer_still_shows_the_risk_the_group_left(
         last_assessed = [e for e in body["events"] if e["kind"] == "assessed"][-1]
         assert body["risk_level"] == stored.risk_level == last_assessed["data"]["after"]["risk_level"]
     assert outcomes[0].risk_level == "high"  # re-assessed by the third
+
+
+def test_a_request_whose_group_never_answers_fails_instead_of_waiting_for_good(monkeypatch):
+    """A safety net for a defect to come: no path today leaves a taken complaint unanswered."""
+    agent = make_user(username="taker")
+    now = timezone.now()
+
+    def taking_without_answering(mine=None):
+        with grouped._waiting_lock:
+            for arrival in grouped._waiting:
+                arrival.taken = True
+            grouped._waiting.clear()
+
+    monkeypatch.setattr(grouped, "_take_turn", taking_without_answering)
+    monkeypatch.setattr(grouped, "ANSWER_WAIT_SECONDS", 0.2)
+    with pytest.raises(grouped.NotAnswered):
+        grouped.record(validate_intake({"text": "热水器漏水"}, now=now), by=agent, source=Source.API, now=now)
