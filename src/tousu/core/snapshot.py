@@ -22,12 +22,8 @@ def read_snapshot() -> Iterator[None]:
         yield
         return
     if connection.vendor == "sqlite":
-        connection.read_next_transaction()  # tousu.core.sqlite: BEGIN DEFERRED, not queued for writing
-        try:
-            with transaction.atomic():
-                yield
-        finally:
-            connection._reading_next = False  # also when the begin itself failed
+        with connection.beginning_as_reader(), transaction.atomic():  # tousu.core.sqlite: BEGIN DEFERRED
+            yield
         return
     with transaction.atomic():
         with connection.cursor() as cursor:

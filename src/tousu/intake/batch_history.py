@@ -96,6 +96,15 @@ def _thing_keys(lot: str, product: str) -> tuple[tuple, tuple, tuple]:
     return ("lot", lot), ("product", product), ("lot+product", lot, product)
 
 
+def _counted(keys: tuple[tuple, tuple, tuple]) -> tuple[tuple, ...]:
+    """Of (first, second, both), the keys a complaint counts under: those with a value, and `both` when
+    it has the two (`_either` subtracts it, so that a complaint matching both is counted once)."""
+    first, second, both = keys
+    if first[1]:
+        return (first, second, both) if second[1] else (first,)
+    return (second,) if second[1] else ()
+
+
 class BatchHistory:
     def __init__(self, batch: Sequence, problems: Sequence[str], policy: Policy, now: datetime):
         """`batch`: the new complaints (IntakeData) in order of receipt; `problems`: the defect-catalogue
@@ -152,22 +161,12 @@ class BatchHistory:
         self.crossings: list[tuple[str, Q, int]] = []
 
     def _add(self, keys: tuple[tuple, tuple, tuple], at: datetime) -> None:
-        first, second, both = keys
-        if first[1]:
-            self.times.add(first, at)
-            if second[1]:
-                self.times.add(both, at)
-        if second[1]:
-            self.times.add(second, at)
+        for key in _counted(keys):
+            self.times.add(key, at)
 
     def _add_in_band(self, keys: tuple[tuple, tuple, tuple], n: int) -> None:
-        first, second, both = keys
-        if first[1]:
-            self.times.add_in_band(first, n)
-            if second[1]:
-                self.times.add_in_band(both, n)
-        if second[1]:
-            self.times.add_in_band(second, n)
+        for key in _counted(keys):
+            self.times.add_in_band(key, n)
 
     def _month_of(self, at: datetime) -> tuple[datetime, datetime, datetime, datetime, datetime]:
         """The local calendar month holding `at`: (start, next month's start, both in UTC, the last

@@ -262,25 +262,22 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     propose_emergencies([c for c in ordered if c.emergency and c.pk not in covered], now=now)
 
     # Linking and proposing open or close no incident: the open incidents are still those read above.
-    done = reassess_many(_crossed_neighbours(histories, [c.pk for c in ordered]), now=now, by=by, policy=policy,
+    done = reassess_many(_crossed_neighbours(histories, ordered), now=now, by=by, policy=policy,
                          open_incidents=(histories.incidents, histories.clusters))
     consequences.apply(done.changes, now=now)
-    in_group = {c.pk: c for c in ordered}
-    for change in done.changes:  # a complaint of the group re-assessed by a later one: as it now is
-        mine = in_group.get(change.complaint.pk)
-        if mine is not None:
-            for name in RISK_FIELDS:
-                setattr(mine, name, getattr(change.complaint, name))
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
     return ordered
 
 
-def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[Complaint, str]]:
+def _crossed_neighbours(histories: BatchHistory, ordered: list[Complaint]) -> list[tuple[Complaint, str]]:
     """The open complaints to re-assess, each once under its first trigger: for each crossing, the group's
     complaints stored before the row whose arrival crossed the threshold (as `reassess_related` finds them
     for a single arrival). The batch's ids rise in order of receipt, so "before that row" is an id below
-    its id; the crossings of a trigger are asked in a few OR-ed queries."""
+    its id; the crossings of a trigger are asked in a few OR-ed queries. A complaint of the batch itself
+    is given as the batch holds it, so that its re-assessment shows on the instance the caller returns."""
+    ids = [c.pk for c in ordered]
+    mine = {c.pk: c for c in ordered}
     by_trigger: dict[str, list[Q]] = {}
     for trigger, members, index in histories.crossings:
         by_trigger.setdefault(trigger, []).append(members & Q(pk__lt=ids[index]))
@@ -292,7 +289,7 @@ def _crossed_neighbours(histories: BatchHistory, ids: list[int]) -> list[tuple[C
             for condition in conditions[start:start + 200]:
                 either |= condition
             for c in Complaint.objects.filter(either).exclude(status__in=ENDED):
-                targets.setdefault(c.pk, (c, trigger))
+                targets.setdefault(c.pk, (mine.get(c.pk, c), trigger))
     return list(targets.values())
 
 

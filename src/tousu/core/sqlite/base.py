@@ -12,6 +12,8 @@ some tests make on purpose, ends the same way it did)."""
 import fcntl
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db.backends.sqlite3 import base
 
@@ -21,13 +23,18 @@ POLL_SECONDS = (0.0005, 0.001, 0.002)
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers_fd: int | None = None
     _holding = False
-    _reading_next = False  # the next transaction only reads (`read_next_transaction`)
+    _reading_next = False  # the next transaction only reads (`beginning_as_reader`)
 
-    def read_next_transaction(self) -> None:
-        """Begin the next transaction as a reader: `BEGIN DEFERRED`, without queueing for the write lock.
-        A WAL reader sees one moment of the database and neither waits for the writer nor holds it up.
-        Only for reads: a write inside would have to take the lock unqueued (`core.snapshot`)."""
+    @contextmanager
+    def beginning_as_reader(self) -> Iterator[None]:
+        """A transaction begun inside begins as a reader: `BEGIN DEFERRED`, without queueing for the write
+        lock. A WAL reader sees one moment of the database and neither waits for the writer nor holds it
+        up. Only for reads: a write inside would have to take the lock unqueued (`core.snapshot`)."""
         self._reading_next = True
+        try:
+            yield
+        finally:
+            self._reading_next = False  # also when nothing began (the connection could not be opened)
 
     def _queue_for_writing(self) -> None:
         name = str(self.settings_dict["NAME"])

@@ -26,15 +26,9 @@ def _fields(rng: random.Random, received) -> dict:
             "quantity_defective": str(rng.randrange(1, 40)), "received_at": received.isoformat()}
 
 
-def test_each_row_gets_the_history_one_at_a_time_would_give_it():
-    store_policy("manufacturing", activate=True)
-    _version, rules = active_policy()
-    now = timezone.now()
-    rng = random.Random(11)
-    for hours in sorted(rng.sample(range(24, 24 * 40), 30)):  # stored before, some outside the windows
-        make_complaint(now=now, **_fields(rng, now - timedelta(hours=hours)))
-    batch = sorted((validate_intake(_fields(rng, now - timedelta(minutes=rng.randrange(60 * 24 * 20))), now=now)
-                    for _ in range(30)), key=lambda data: data.received_at)
+def _each_row_as_one_at_a_time(batch, rules, now) -> BatchHistory:
+    """Each row's history from the batch equals `history_for` as the row would have been recorded alone, in
+    order of receipt (each row is then stored, as the one-at-a-time recording would have)."""
     problems = [problem_key(data.text, rules) for data in batch]
     histories = BatchHistory(batch, problems, rules, now)
     for data, problem in zip(batch, problems, strict=True):
@@ -45,6 +39,19 @@ def test_each_row_gets_the_history_one_at_a_time_would_give_it():
         make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
                        quantity_delivered=str(data.quantity_delivered),
                        quantity_defective=str(data.quantity_defective), received_at=data.received_at.isoformat())
+    return histories
+
+
+def test_each_row_gets_the_history_one_at_a_time_would_give_it():
+    store_policy("manufacturing", activate=True)
+    _version, rules = active_policy()
+    now = timezone.now()
+    rng = random.Random(11)
+    for hours in sorted(rng.sample(range(24, 24 * 40), 30)):  # stored before, some outside the windows
+        make_complaint(now=now, **_fields(rng, now - timedelta(hours=hours)))
+    batch = sorted((validate_intake(_fields(rng, now - timedelta(minutes=rng.randrange(60 * 24 * 20))), now=now)
+                    for _ in range(30)), key=lambda data: data.received_at)
+    _each_row_as_one_at_a_time(batch, rules, now)
 
 
 def test_a_group_arriving_within_moments_counts_the_complaints_at_the_edges_of_its_window():
@@ -66,16 +73,5 @@ def test_a_group_arriving_within_moments_counts_the_complaints_at_the_edges_of_i
     for at in edges * 2:
         make_complaint(now=now, **_fields(rng, at))
     batch = [validate_intake({**_fields(rng, at), "received_at": at.isoformat()}, now=now) for at in arrivals]
-    problems = [problem_key(data.text, rules) for data in batch]
-    histories = BatchHistory(batch, problems, rules, now)
-    crossings = 0
-    for data, problem in zip(batch, problems, strict=True):
-        unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
-        unsaved.problem_key = problem
-        expected = history_for(unsaved, rules, until=data.received_at)
-        assert histories.next(data, data.received_at, problem) == expected
-        make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
-                       quantity_delivered=str(data.quantity_delivered),
-                       quantity_defective=str(data.quantity_defective), received_at=data.received_at.isoformat())
-        crossings = len(histories.crossings)
-    assert crossings  # the group's rows crossed the policy's thresholds, as the stored ones' count makes them
+    histories = _each_row_as_one_at_a_time(batch, rules, now)
+    assert histories.crossings  # the group's rows crossed the policy's thresholds, counted with the stored ones
