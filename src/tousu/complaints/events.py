@@ -68,6 +68,15 @@ def record_many(rows: Iterable[Sequence[Any]]) -> int:
     return len(rows)
 
 
+def position() -> int:
+    """The sequence number of the audit chain's last event, inside the caller's transaction, with the head
+    locked until it ends: every stored change writes an event, so the same position later in another
+    transaction means no one else changed anything in between."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("position() runs inside the caller's transaction")
+    return _locked_head().last_seq
+
+
 def record_many_in(pool: Any, rows: Iterable[Sequence[Any]]) -> Callable[[], int]:
     """`record_many` in two halves, for an import: the chain's hashes are worked out in a worker process
     of `pool` (a multiprocessing pool) while the caller goes on writing other rows; the returned function

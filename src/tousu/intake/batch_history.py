@@ -105,10 +105,117 @@ def _counted(keys: tuple[tuple, tuple, tuple]) -> tuple[tuple, ...]:
     return (second,) if second[1] else ()
 
 
+def _add(times: _Times, keys: tuple[tuple, tuple, tuple], at: datetime) -> None:
+    for key in _counted(keys):
+        times.add(key, at)
+
+
+def _any_of(field: str, values: set[str]) -> Q:
+    return Q(**{f"{field}__in": values}) if values else Q(pk__in=[])
+
+
+class _Known:
+    """What is remembered of one kind of key (the customer, the lot or product, the defect): since when,
+    which of its keys are complete, and the ids of the stored complaints counted already."""
+
+    def __init__(self) -> None:
+        self.since: datetime | None = None
+        self.complete: set[Hashable] = set()
+        self.seen: set[int] = set()
+
+
+class Remembered:
+    """The history an import's batches read and wrote, kept from one batch to the next: a batch then reads
+    from the database only the keys (customers, lots, products, defects) and times that no earlier batch
+    did, and the import reads each stored complaint once instead of once per batch. (Each batch of a file
+    in no order of time spans most of its time range, so without this every batch read most of the table.)
+
+    It holds as long as nothing but the import changed a complaint: every stored change writes an event,
+    which moves the audit chain's head, so a batch checks that the head is where the import's last batch
+    left it (`check`) and starts from nothing otherwise. Counts are kept once per stored complaint (by
+    id): a key may hold part of its complaints until a batch needs it and reads the rest."""
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.position: int | None = None
+        self.times = _Times()
+        self.lots: dict[str, list] = {}
+        self._lots_read: set[str] = set()
+        self._kinds = {kind: _Known() for kind in ("customer", "thing", "problem")}
+        self._counting = False  # the times count the rows of the batch being recorded
+
+    def check(self, position: int) -> None:
+        """At the start of a batch, the audit chain's head (locked by the batch): anything moved it since
+        the last batch, forget."""
+        if position != self.position:
+            self.forget()
+
+    def settle(self, position: int, ids: Iterable[int]) -> None:
+        """The batch stored complaints `ids` (their times are counted already, as `next` added them) and
+        left the audit chain's head at `position`. Nothing, when the batch made it forget."""
+        if not self._counting:
+            return
+        self._counting = False
+        ids = list(ids)
+        for known in self._kinds.values():
+            known.seen.update(ids)
+        self.position = position
+
+    def read(self, *, phones: set[str], emails: set[str], customers_since: datetime, lots: set[str],
+             products: set[str], things_since: datetime, pairs: set[tuple[str, str]],
+             problems_since: datetime) -> None:
+        """Read what a batch needs and is not remembered yet: its keys' complaints from each kind's time on."""
+        self._counting = True
+        times = self.times
+        self._read("customer", {("phone", v) for v in phones} | {("email", v) for v in emails}, customers_since,
+                   lambda new: _any_of("phone", {v for f, v in new if f == "phone"})
+                   | _any_of("email", {v for f, v in new if f == "email"}),
+                   ~Q(phone="") | ~Q(email=""), ("phone", "email"),
+                   lambda phone, email, at: _add(times, _customer_keys(phone, email), at))
+        self._read("thing", {("lot", v) for v in lots} | {("product", v) for v in products}, things_since,
+                   lambda new: _any_of("lot", {v for f, v in new if f == "lot"})
+                   | _any_of("product", {v for f, v in new if f == "product"}),
+                   ~Q(lot="") | ~Q(product=""), ("lot", "product"),
+                   lambda lot, product, at: _add(times, _thing_keys(lot, product), at))
+        self._read("problem", pairs, problems_since,
+                   lambda new: Q(product__in={p for p, _k in new}, problem_key__in={k for _p, k in new}),
+                   ~Q(product="") & ~Q(problem_key=""), ("product", "problem_key"),
+                   lambda product, key, at: times.add(("problem", product, key), at))
+        unread = lots - self._lots_read
+        if unread:
+            self.lots.update({lot: list(totals) for lot, totals in lot_totals(unread).items()})
+            self._lots_read |= unread
+
+    def _read(self, kind: str, wanted: set, since: datetime, of_keys, present: Q, fields: tuple[str, str],
+              add) -> None:
+        """`of_keys(keys)`: the complaints of those keys; `present`: those with a key of this kind at all."""
+        known = self._kinds[kind]
+        if known.since is not None and since < known.since:  # earlier than any batch before: the gap
+            self._add_rows(known, Complaint.objects.filter(present, received_at__gte=since,
+                                                           received_at__lt=known.since), fields, add)
+        known.since = since if known.since is None else min(since, known.since)
+        new = wanted - known.complete
+        if new:
+            self._add_rows(known, Complaint.objects.filter(of_keys(new), received_at__gte=known.since), fields, add)
+            known.complete |= new
+
+    @staticmethod
+    def _add_rows(known: _Known, queryset, fields: tuple[str, str], add) -> None:
+        seen = known.seen
+        for pk, first, second, at in _received(queryset.order_by().values_list("id", *fields, "received_at")):
+            if pk not in seen:
+                seen.add(pk)
+                add(first, second, at)
+
+
 class BatchHistory:
-    def __init__(self, batch: Sequence, problems: Sequence[str], policy: Policy, now: datetime):
+    def __init__(self, batch: Sequence, problems: Sequence[str], policy: Policy, now: datetime,
+                 remembered: "Remembered | None" = None):
         """`batch`: the new complaints (IntakeData) in order of receipt; `problems`: the defect-catalogue
-        item of each ("" when none)."""
+        item of each ("" when none). `remembered`: what the earlier batches of the same import read and
+        wrote (see `Remembered`), so that only what it lacks is read."""
         self.policy = policy
         self.repeat_window = timedelta(days=policy.repetition.window_days)
         self.scope_window = timedelta(days=policy.scope.window_days)
@@ -116,41 +223,30 @@ class BatchHistory:
         latest = max((d.received_at or now for d in batch), default=now)
         # The complaints stored before the batch, then the batch's rows as they are recorded: every count
         # is over both.
-        self.times = _Times()
         phones = {d.phone for d in batch if d.phone}
         emails = {d.email for d in batch if d.email}
         lots = {d.lot for d in batch if d.lot}
         products = {d.product for d in batch if d.product}
-        since = min(earliest - self.repeat_window, now - self.repeat_window)
-        if phones or emails:
-            for phone, email, at in _received(Complaint.objects.filter(
-                    Q(phone__in=phones) | Q(email__in=emails), received_at__gte=since).order_by().values_list(
-                        "phone", "email", "received_at")):
-                self._add(_customer_keys(phone, email), at)
-        since = min(earliest - self.scope_window, now - self.scope_window)
-        if lots or products:
-            things = Complaint.objects.filter(Q(lot__in=lots) | Q(product__in=products),
-                                              received_at__gte=since).order_by()
-            # Every window asked about the same lot or product, [row's time - window, row's time] for each
-            # row and [now - window, …] for the crossings, holds [latest time - window, earliest time]: the
-            # complaints received in that band are counted by the database, the others read one by one.
-            # A group of the API arrives within moments, so nearly all of the window is in the band.
-            low, high = _utc(max(latest, now)) - self.scope_window, _utc(earliest)  # in UTC, as `next` counts
-            if low <= high:
-                self.times.set_band(low, high)
-                for lot, product, n in things.filter(received_at__gte=low, received_at__lte=high).values(
-                        "lot", "product").annotate(n=Count("id")).values_list("lot", "product", "n"):
-                    self._add_in_band(_thing_keys(lot, product), n)
-                things = things.filter(Q(received_at__lt=low) | Q(received_at__gt=high))
-            for lot, product, at in _received(things.values_list("lot", "product", "received_at")):
-                self._add(_thing_keys(lot, product), at)
-        if any(problems) and products:
-            for product, key, at in _received(Complaint.objects.filter(
-                    product__in=products, problem_key__in={p for p in problems if p},
-                    received_at__gte=min(month_start(earliest), month_start(now))).order_by().values_list(
-                        "product", "problem_key", "received_at")):
-                self.times.add(("problem", product, key), at)
-        self.lots = {lot: list(totals) for lot, totals in lot_totals(lots).items()}
+        pairs = {(d.product, problem) for d, problem in zip(batch, problems, strict=True) if d.product and problem}
+        customers_since = min(earliest - self.repeat_window, now - self.repeat_window)
+        things_since = min(earliest - self.scope_window, now - self.scope_window)
+        problems_since = min(month_start(earliest), month_start(now))
+        if remembered is None:
+            self.times = _Times()
+            self._read_customers(phones, emails, customers_since)
+            self._read_things(lots, products, things_since, earliest, latest, now)
+            if pairs:
+                for product, key, at in _received(Complaint.objects.filter(
+                        product__in={p for p, _k in pairs}, problem_key__in={k for _p, k in pairs},
+                        received_at__gte=problems_since).order_by().values_list("product", "problem_key",
+                                                                                "received_at")):
+                    self.times.add(("problem", product, key), at)
+            self.lots = {lot: list(totals) for lot, totals in lot_totals(lots).items()}
+        else:
+            remembered.read(phones=phones, emails=emails, customers_since=customers_since, lots=lots,
+                            products=products, things_since=things_since, pairs=pairs,
+                            problems_since=problems_since)
+            self.times, self.lots = remembered.times, remembered.lots
         self.incidents, self.clusters = open_incident_attributes()
         self.now = now
         self._since = {window: _utc(now - window) for window in (self.repeat_window, self.scope_window)}
@@ -160,13 +256,33 @@ class BatchHistory:
         # open complaints of the group stored before that row are re-assessed, as one at a time would.
         self.crossings: list[tuple[str, Q, int]] = []
 
-    def _add(self, keys: tuple[tuple, tuple, tuple], at: datetime) -> None:
-        for key in _counted(keys):
-            self.times.add(key, at)
+    def _read_customers(self, phones: set[str], emails: set[str], since: datetime) -> None:
+        if phones or emails:
+            for phone, email, at in _received(Complaint.objects.filter(
+                    Q(phone__in=phones) | Q(email__in=emails), received_at__gte=since).order_by().values_list(
+                        "phone", "email", "received_at")):
+                _add(self.times, _customer_keys(phone, email), at)
 
-    def _add_in_band(self, keys: tuple[tuple, tuple, tuple], n: int) -> None:
-        for key in _counted(keys):
-            self.times.add_in_band(key, n)
+    def _read_things(self, lots: set[str], products: set[str], since: datetime, earliest: datetime,
+                     latest: datetime, now: datetime) -> None:
+        if not lots and not products:
+            return
+        things = Complaint.objects.filter(Q(lot__in=lots) | Q(product__in=products),
+                                          received_at__gte=since).order_by()
+        # Every window asked about the same lot or product, [row's time - window, row's time] for each
+        # row and [now - window, …] for the crossings, holds [latest time - window, earliest time]: the
+        # complaints received in that band are counted by the database, the others read one by one.
+        # A group of the API arrives within moments, so nearly all of the window is in the band.
+        low, high = _utc(max(latest, now)) - self.scope_window, _utc(earliest)  # in UTC, as `next` counts
+        if low <= high:
+            self.times.set_band(low, high)
+            for lot, product, n in things.filter(received_at__gte=low, received_at__lte=high).values(
+                    "lot", "product").annotate(n=Count("id")).values_list("lot", "product", "n"):
+                for key in _counted(_thing_keys(lot, product)):
+                    self.times.add_in_band(key, n)
+            things = things.filter(Q(received_at__lt=low) | Q(received_at__gt=high))
+        for lot, product, at in _received(things.values_list("lot", "product", "received_at")):
+            _add(self.times, _thing_keys(lot, product), at)
 
     def _month_of(self, at: datetime) -> tuple[datetime, datetime, datetime, datetime, datetime]:
         """The local calendar month holding `at`: (start, next month's start, both in UTC, the last
@@ -203,9 +319,9 @@ class BatchHistory:
                                                          received_at__gte=local_month,
                                                          received_at__lt=local_next), index))
         if has_customer:
-            self._add(customer, at)
+            _add(times, customer, at)
         if has_thing:
-            self._add(thing, at)
+            _add(times, thing, at)
         for trigger, keys, window, crossed, present in (
                 ("repeat", customer, self.repeat_window, repeat_crossed, has_customer),
                 ("similar", thing, self.scope_window, scope_crossed, has_thing)):

@@ -15,6 +15,7 @@ from tousu.complaints.validation import IntakeError, validate_intake
 from tousu.core.heap import settled_heap
 from tousu.core.sqlite import large_page_cache
 from tousu.intake.assessing import Workers
+from tousu.intake.batch_history import Remembered
 from tousu.intake.pipeline import BatchItem, record_batch
 
 BATCH_SIZE = 2000
@@ -58,12 +59,12 @@ def import_file(stream: IO[bytes], filename: str, *, by: User | None, now: datet
     with settled_heap(), large_page_cache(), Workers() as workers:
         return _import(stream, filename, by=by, now=now, default_channel=default_channel, progress=progress,
                        keep_tracking_numbers=keep_tracking_numbers, report=resume or ImportReport(),
-                       after_row=after_row, workers=workers)
+                       after_row=after_row, workers=workers, remembered=Remembered())
 
 
 def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime, default_channel: str,
             progress: Progress | None, keep_tracking_numbers: int, report: ImportReport,
-            after_row: int, workers: Workers) -> ImportReport:
+            after_row: int, workers: Workers, remembered: Remembered) -> ImportReport:
     header_row = 1
     try:
         report.total_rows, rows = read_rows(stream, filename)
@@ -111,7 +112,7 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
             batch.append(BatchItem(data, row_number))
             if len(batch) >= BATCH_SIZE:
                 _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers,
-                       workers=workers)
+                       workers=workers, remembered=remembered)
                 if progress:
                     progress(report, row_number)
                 batch = []
@@ -121,7 +122,8 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
         report.errors.append(RowError(row_number + 1, "", _("this row cannot be read (%(error)s); the rows after "
                                                             "it were not read") % {"error": exc}))
     if batch:
-        _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers, workers=workers)
+        _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers, workers=workers,
+               remembered=remembered)
     if not complaints_seen and not report.errors:
         report.errors.append(RowError(header_row + 1, "", _("there are no complaints under the header row")))
     if progress:
@@ -130,8 +132,8 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
 
 
 def _flush(batch: list[BatchItem], report: ImportReport, *, by: User | None, now: datetime, origin: str,
-           keep: int, workers: Workers) -> None:
-    result = record_batch(batch, by=by, now=now, origin=origin, workers=workers)
+           keep: int, workers: Workers, remembered: Remembered) -> None:
+    result = record_batch(batch, by=by, now=now, origin=origin, workers=workers, remembered=remembered)
     report.created += result.created
     report.duplicates += result.duplicates
     room = keep - len(report.tracking_numbers)

@@ -45,7 +45,7 @@ from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
 from tousu.intake import consequences
 from tousu.intake.assessing import Assessments, Workers
-from tousu.intake.batch_history import BatchHistory
+from tousu.intake.batch_history import BatchHistory, Remembered
 from tousu.intake.incidents import link_many_to_open_incidents, link_to_open_incidents
 from tousu.intake.store import (
     RECORD_FIELDS,
@@ -156,10 +156,12 @@ _UNASSESSED = {name: Complaint._meta.get_field(name).get_default() for name in R
 
 
 def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
-                 source: str = Source.IMPORT, workers: Workers | None = None) -> BatchResult:
+                 source: str = Source.IMPORT, workers: Workers | None = None,
+                 remembered: Remembered | None = None) -> BatchResult:
     """Record many validated complaints in one transaction, skipping those imported before: the steps of
     `record_complaint` in bulk, rows taken in order of receipt. `workers` (an import's forked assessment
-    processes) assess the rows while their histories are worked out and the earlier steps written."""
+    processes) assess the rows while their histories are worked out and the earlier steps written;
+    `remembered`, the history the import's earlier batches read and wrote."""
     result = BatchResult()
     keyed: dict[str, BatchItem] = {}
     for item in items:
@@ -177,9 +179,18 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     policy = active_policy()
     try:
         with transaction.atomic():
-            result.tracking_numbers.extend(c.tracking_number for c in _store_batch(
-                fresh, by=by, now=now, origin=origin, source=source, policy=policy, workers=workers))
-    except IntegrityError:
+            if remembered is not None:
+                remembered.check(events.position())
+            stored = _store_batch(fresh, by=by, now=now, origin=origin, source=source, policy=policy,
+                                  workers=workers, remembered=remembered)
+            if remembered is not None:
+                remembered.settle(events.position(), (c.pk for c in stored))
+        result.tracking_numbers.extend(c.tracking_number for c in stored)
+    except BaseException as exc:
+        if remembered is not None:
+            remembered.forget()  # it may hold rows that were rolled back
+        if not isinstance(exc, IntegrityError):
+            raise
         # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
         # so that each row is either stored once or counted as a duplicate.
         for key, item in fresh:
@@ -208,14 +219,15 @@ def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, n
 
 
 def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
-                 source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None) -> list[Complaint]:
+                 source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None,
+                 remembered: Remembered | None = None) -> list[Complaint]:
     version, rules = policy
     # The channels' duty agents own what a recorder without the record capability (or nobody) brings in.
     duties = channel_duties() if by is None or not by.can(Capability.RECORD) else {}
     numbers = unused_tracking_numbers(len(fresh), now)
     batch = [item.data for _key, item in fresh]
     problems = [problem_key(data.text, rules) for data in batch]
-    histories = BatchHistory(batch, problems, rules, now)
+    histories = BatchHistory(batch, problems, rules, now, remembered)
     suggestions = suggestions_for([data.text for data in batch])
     by_id = by.pk if by is not None else None
     # Each row's history, in order of receipt; its assessment goes on in the workers meanwhile.
@@ -265,6 +277,9 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     done = reassess_many(_crossed_neighbours(histories, ordered), now=now, by=by, policy=policy,
                          open_incidents=(histories.incidents, histories.clusters))
     consequences.apply(done.changes, now=now)
+    if remembered is not None and any(change.before["problem_key"] != change.complaint.problem_key
+                                      for change in done.changes):
+        remembered.forget()  # a stored complaint's defect item changed (the policy did): read it again
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
     return ordered

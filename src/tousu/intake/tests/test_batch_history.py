@@ -5,15 +5,21 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from tousu.accounts.roles import Role
 from tousu.assessments.history import history_for
 from tousu.assessments.policies import active_policy, store_policy
+from tousu.complaints import events
 from tousu.complaints.validation import validate_intake
-from tousu.intake.batch_history import BatchHistory
+from tousu.intake import batch_history, pipeline
+from tousu.intake.batch_history import BatchHistory, Remembered
+from tousu.intake.corrections import change_facts
+from tousu.intake.pipeline import BatchItem, record_batch
 from tousu.intake.store import Assignment, new_complaint
 from tousu.risk.assess import problem_key
-from tousu.testing import make_complaint
+from tousu.testing import make_complaint, make_user
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -75,3 +81,99 @@ def test_a_group_arriving_within_moments_counts_the_complaints_at_the_edges_of_i
     batch = [validate_intake({**_fields(rng, at), "received_at": at.isoformat()}, now=now) for at in arrivals]
     histories = _each_row_as_one_at_a_time(batch, rules, now)
     assert histories.crossings  # the group's rows crossed the policy's thresholds, counted with the stored ones
+
+
+def _batches_as_one_at_a_time(batches, rules, now, remembered: Remembered, between=None) -> None:
+    """Each batch of an import with the history its earlier batches left (`remembered`), each row as one at a
+    time would give it; `between(i)` changes the database after batch i, as another user might."""
+    for i, batch in enumerate(batches):
+        with transaction.atomic():
+            remembered.check(events.position())
+        problems = [problem_key(data.text, rules) for data in batch]
+        histories = BatchHistory(batch, problems, rules, now, remembered)
+        ids = []
+        for data, problem in zip(batch, problems, strict=True):
+            unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
+            unsaved.problem_key = problem
+            assert histories.next(data, data.received_at, problem) == history_for(unsaved, rules,
+                                                                                  until=data.received_at), (i, data)
+            ids.append(make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
+                                      quantity_delivered=str(data.quantity_delivered),
+                                      quantity_defective=str(data.quantity_defective),
+                                      received_at=data.received_at.isoformat()).pk)
+        with transaction.atomic():
+            remembered.settle(events.position(), ids)
+        if between:
+            between(i)
+
+
+def _unordered_batches(rng, now, count: int, size: int):
+    """Batches in no order of time between them (as a file in no order is cut), each in order of receipt."""
+    return [sorted((validate_intake(_fields(rng, now - timedelta(minutes=rng.randrange(60 * 24 * 40))), now=now)
+                    for _ in range(size)), key=lambda data: data.received_at) for _ in range(count)]
+
+
+def test_an_imports_batches_keep_what_the_earlier_ones_read_and_still_count_as_one_at_a_time():
+    """Batches spanning the same weeks, some earlier than all before them: each row's history is still what
+    one at a time gives, while every stored complaint is read at most once for each kind of key."""
+    store_policy("manufacturing", activate=True)
+    _version, rules = active_policy()
+    now = timezone.now()
+    rng = random.Random(23)
+    for hours in rng.sample(range(24, 24 * 50), 25):
+        make_complaint(now=now, **_fields(rng, now - timedelta(hours=hours)))
+    read = []
+    original = batch_history._received
+
+    def counted(queryset):
+        for row in original(queryset):
+            read.append(row)
+            yield row
+
+    batches = _unordered_batches(rng, now, 6, 8)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_history, "_received", counted)
+        _batches_as_one_at_a_time(batches, rules, now, Remembered())
+    # customers, lots or products, defects: three kinds, the 25 stored before and the 40 of the earlier batches
+    assert len(read) <= 3 * (25 + 40)
+
+
+def test_a_change_made_between_two_batches_of_an_import_is_counted():
+    """Another user's complaint or correction between two batches moves the audit chain's head: the next
+    batch reads again instead of trusting what it remembers."""
+    store_policy("manufacturing", activate=True)
+    _version, rules = active_policy()
+    now = timezone.now()
+    rng = random.Random(31)
+    batches = _unordered_batches(rng, now, 4, 6)
+    outside = []
+
+    def between(i):
+        if i == 0:  # a complaint about the same products and customers arrives on the API
+            for data in batches[1][:3]:
+                outside.append(make_complaint(now=now, **{**_fields(rng, data.received_at - timedelta(minutes=5)),
+                                                          "phone": data.phone, "product": data.product}))
+        elif i == 1:  # a fact corrected: the complaint moves to another lot and product
+            change_facts(outside[0], {"lot": "L9", "product": "PD-700"}, by=make_user(Role.SPECIALIST), now=now)
+
+    _batches_as_one_at_a_time(batches, rules, now, Remembered(), between)
+
+
+def test_a_batch_that_fails_leaves_nothing_remembered():
+    store_policy("manufacturing", activate=True)
+    now = timezone.now()
+    rng = random.Random(37)
+    remembered = Remembered()
+    first, second = ([BatchItem(data, row) for row, data in enumerate(batch)]
+                     for batch in _unordered_batches(rng, now, 2, 5))
+    record_batch(first, by=None, now=now, origin="a.csv", remembered=remembered)
+    assert remembered.position is not None and remembered.times.keys()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "propose_emergencies", broken)
+        with pytest.raises(RuntimeError):
+            record_batch(second, by=None, now=now, origin="a.csv", remembered=remembered)
+    assert remembered.position is None and not list(remembered.times.keys())

@@ -14,6 +14,7 @@ from tousu.accounts.roles import Role
 from tousu.assessments.models import Incident
 from tousu.assessments.policies import store_policy
 from tousu.complaints.models import Complaint
+from tousu.intake import imports
 from tousu.intake.imports import import_file
 from tousu.testing import bearer, make_complaint, make_department, make_user
 from tousu.workflow.models import MergedRepeat
@@ -86,8 +87,10 @@ def _outcome(old):
     return seen
 
 
-@pytest.mark.parametrize("policy", ["manufacturing", "banking"])
-def test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy):
+@pytest.mark.parametrize(("policy", "batch_size"), [("manufacturing", 2000), ("banking", 2000), ("manufacturing", 3)])
+def test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy, batch_size, monkeypatch):
+    """Also with the file cut in batches of 3: each batch goes on from the history the earlier ones left."""
+    monkeypatch.setattr(imports, "BATCH_SIZE", batch_size)
     store_policy(policy, activate=True)
     agent = make_user(Role.SPECIALIST, department=make_department())
     now = timezone.now()
