@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from tousu.assessments.history import KEYS, lot_totals, month_of, month_start, open_incident_attributes, plus
+from tousu.complaints.choices import ENDED
 from tousu.complaints.models import Complaint
 from tousu.risk import History, Policy
 from tousu.risk.incidents import matches_cluster
@@ -252,9 +253,12 @@ class BatchHistory:
         self._since = {window: _utc(now - window) for window in (self.repeat_window, self.scope_window)}
         self._month: tuple[datetime, datetime, datetime, datetime, datetime] | None = None
         self._rows = 0
-        # (trigger, the group's complaints, the index of the row whose arrival crossed the threshold): the
-        # open complaints of the group stored before that row are re-assessed, as one at a time would.
-        self.crossings: list[tuple[str, Q, int]] = []
+        # (trigger, the group's keys, the index of the row whose arrival crossed the threshold): the open
+        # complaints of the group stored before that row are re-assessed, as one at a time would (`crossed`).
+        # The keys: ("lot", lot) for a lot's rate; the customer's or the thing's (field, value) pairs, any of
+        # which makes a complaint one of the group (received in the window up to now); for the same defect,
+        # (product, defect item, the local month's start and end).
+        self.crossings: list[tuple[str, tuple, int]] = []
 
     def _read_customers(self, phones: set[str], emails: set[str], since: datetime) -> None:
         if phones or emails:
@@ -315,9 +319,7 @@ class BatchHistory:
             times.add(key, at)
             size = times.count(key, month, until)
             if same_problem_crossed(self.policy, size - 1, size):
-                self.crossings.append(("same_problem", Q(product=data.product, problem_key=problem,
-                                                         received_at__gte=local_month,
-                                                         received_at__lt=local_next), index))
+                self.crossings.append(("same_problem", ((data.product, problem, local_month, local_next),), index))
         if has_customer:
             _add(times, customer, at)
         if has_thing:
@@ -330,11 +332,7 @@ class BatchHistory:
                 size = _either(times, *keys, since, FAR)
                 if crossed(self.policy, size - 1, size):
                     first, second, _both = keys
-                    members = Q(pk__in=[])
-                    for name, value in (first, second):
-                        if value:
-                            members |= Q(**{name: value})
-                    self.crossings.append((trigger, members & Q(received_at__gte=self.now - window), index))
+                    self.crossings.append((trigger, tuple(key for key in (first, second) if key[1]), index))
         delivered = defective = None
         if data.lot:
             totals = self.lots.setdefault(data.lot, [None, None])
@@ -343,9 +341,52 @@ class BatchHistory:
             totals[1] = plus(totals[1], data.quantity_defective)
             delivered, defective = totals
             if lot_crossed(self.policy, before, (delivered, defective)):
-                self.crossings.append(("lot_changed", Q(lot=data.lot), index))
+                self.crossings.append(("lot_changed", (("lot", data.lot),), index))
         incident = bool(self.incidents) and (
             any((key, getattr(data, key, "")) in self.incidents for key in KEYS)
             or any(matches_cluster(value, data.text) for value in self.clusters))
         return History(customer_earlier=earlier, similar_in_window=similar, same_problem_this_month=same_problem,
                        lot_delivered=delivered, lot_defective=defective, incident=incident)
+
+    def crossed(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """The open complaints to re-assess, as (id, trigger), each once under its first trigger (lot, repeat,
+        similar, same defect), for the crossings of the rows now stored as `ids` (in order of receipt, so
+        rising): a crossing's group stored before the row that crossed, as `crossed_neighbours` finds them
+        for a single arrival. A complaint in a group by several keys needs to come before one of their rows
+        only: each key keeps the latest row that crossed with it. One query per trigger."""
+        below: dict[str, dict[tuple, int]] = {}
+        for trigger, keys, index in self.crossings:
+            bounds = below.setdefault(trigger, {})
+            for key in keys:
+                bounds[key] = max(bounds.get(key, 0), ids[index])
+        found: dict[int, str] = {}
+        still_open = Complaint.objects.exclude(status__in=ENDED).order_by()
+        windows = {"repeat": self.repeat_window, "similar": self.scope_window}
+        for trigger in ("lot_changed", "repeat", "similar", "same_problem"):
+            bounds = below.get(trigger, {})
+            if not bounds:
+                continue
+            matched = []
+            if trigger == "same_problem":
+                months: dict[tuple[str, str], list[tuple[datetime, datetime, int]]] = {}
+                for (product, problem, start, end), bound in bounds.items():
+                    months.setdefault((product, problem), []).append((start, end, bound))
+                for pk, product, problem, at in still_open.filter(
+                        product__in={key[0] for key in months}, problem_key__in={key[1] for key in months},
+                        received_at__gte=min(key[2] for key in bounds)).values_list(
+                            "id", "product", "problem_key", "received_at"):
+                    if any(start <= at < end and pk < bound for start, end, bound in months.get((product, problem), ())):
+                        matched.append(pk)
+            else:
+                fields = sorted({name for name, _value in bounds})
+                members = Q(pk__in=[])
+                for name in fields:
+                    members |= Q(**{f"{name}__in": {value for field, value in bounds if field == name}})
+                if trigger in windows:
+                    members &= Q(received_at__gte=self.now - windows[trigger])
+                for pk, *values in still_open.filter(members).values_list("id", *fields):
+                    if any(pk < bounds.get((name, value), 0) for name, value in zip(fields, values, strict=True)):
+                        matched.append(pk)
+            for pk in sorted(matched):
+                found.setdefault(pk, trigger)
+        return list(found.items())

@@ -20,7 +20,6 @@ from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from tousu.accounts.models import User
 from tousu.accounts.roles import Capability
@@ -39,7 +38,7 @@ from tousu.assessments.models import PolicyVersion, RiskAssessment
 from tousu.assessments.policies import active_policy
 from tousu.complaints import events
 from tousu.complaints.actions.attachments import add_attachment
-from tousu.complaints.choices import ENDED, Source, Status
+from tousu.complaints.choices import Source, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
@@ -286,26 +285,15 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
 
 
 def _crossed_neighbours(histories: BatchHistory, ordered: list[Complaint]) -> list[tuple[Complaint, str]]:
-    """The open complaints to re-assess, each once under its first trigger: for each crossing, the group's
-    complaints stored before the row whose arrival crossed the threshold (as `reassess_related` finds them
-    for a single arrival). The batch's ids rise in order of receipt, so "before that row" is an id below
-    its id; the crossings of a trigger are asked in a few OR-ed queries. A complaint of the batch itself
-    is given as the batch holds it, so that its re-assessment shows on the instance the caller returns."""
-    ids = [c.pk for c in ordered]
+    """The open complaints to re-assess, each once under its first trigger (`BatchHistory.crossed`). A
+    complaint of the batch itself is given as the batch holds it, so that its re-assessment shows on the
+    instance the caller returns."""
+    crossed = histories.crossed([c.pk for c in ordered])
     mine = {c.pk: c for c in ordered}
-    by_trigger: dict[str, list[Q]] = {}
-    for trigger, members, index in histories.crossings:
-        by_trigger.setdefault(trigger, []).append(members & Q(pk__lt=ids[index]))
-    targets: dict[int, tuple[Complaint, str]] = {}
-    for trigger in ("lot_changed", "repeat", "similar", "same_problem"):
-        conditions = by_trigger.get(trigger, [])
-        for start in range(0, len(conditions), 200):
-            either = Q(pk__in=[])
-            for condition in conditions[start:start + 200]:
-                either |= condition
-            for c in Complaint.objects.filter(either).exclude(status__in=ENDED):
-                targets.setdefault(c.pk, (mine.get(c.pk, c), trigger))
-    return list(targets.values())
+    others = [pk for pk, _trigger in crossed if pk not in mine]
+    for start in range(0, len(others), 500):
+        mine.update((c.pk, c) for c in Complaint.objects.filter(pk__in=others[start:start + 500]))
+    return [(mine[pk], trigger) for pk, trigger in crossed]
 
 
 def _link_incidents(complaints: list[Complaint], histories: BatchHistory) -> set[int]:

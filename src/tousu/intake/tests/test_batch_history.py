@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tousu.accounts.roles import Role
+from tousu.assessments.actions import crossed_neighbours
 from tousu.assessments.history import history_for
 from tousu.assessments.policies import active_policy, store_policy
 from tousu.complaints import events
@@ -37,15 +38,35 @@ def _each_row_as_one_at_a_time(batch, rules, now) -> BatchHistory:
     order of receipt (each row is then stored, as the one-at-a-time recording would have)."""
     problems = [problem_key(data.text, rules) for data in batch]
     histories = BatchHistory(batch, problems, rules, now)
+    stored, neighbours = [], set()
     for data, problem in zip(batch, problems, strict=True):
         unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
         unsaved.problem_key = problem
         expected = history_for(unsaved, rules, until=data.received_at)
         assert histories.next(data, data.received_at, problem) == expected
-        make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
-                       quantity_delivered=str(data.quantity_delivered),
-                       quantity_defective=str(data.quantity_defective), received_at=data.received_at.isoformat())
+        stored.append(make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
+                                     quantity_delivered=str(data.quantity_delivered),
+                                     quantity_defective=str(data.quantity_defective),
+                                     received_at=data.received_at.isoformat()))
+        neighbours |= _crossed_by(stored[-1], rules, now)
+    _same_neighbours(histories, stored, neighbours)
     return histories
+
+
+def _crossed_by(complaint, rules, now) -> set[tuple[int, str]]:
+    """The (id, trigger) of the complaints the arrival of `complaint`, recorded alone, has re-assessed."""
+    return {(pk, trigger) for trigger, group in crossed_neighbours(complaint, rules, now=now).items()
+            for pk in group.values_list("id", flat=True)}
+
+
+def _same_neighbours(histories: BatchHistory, stored, neighbours: set[tuple[int, str]]) -> None:
+    """The batch re-assesses the complaints that one at a time re-assessed, each once, under the first of its
+    triggers in the batch's order."""
+    crossed = histories.crossed([c.pk for c in stored])
+    assert {pk for pk, _trigger in crossed} == {pk for pk, _trigger in neighbours}
+    order = ("lot_changed", "repeat", "similar", "same_problem")
+    for pk, trigger in crossed:
+        assert trigger == min((t for other, t in neighbours if other == pk), key=order.index), pk
 
 
 def test_each_row_gets_the_history_one_at_a_time_would_give_it():
@@ -91,18 +112,20 @@ def _batches_as_one_at_a_time(batches, rules, now, remembered: Remembered, betwe
             remembered.check(events.position())
         problems = [problem_key(data.text, rules) for data in batch]
         histories = BatchHistory(batch, problems, rules, now, remembered)
-        ids = []
+        stored, neighbours = [], set()
         for data, problem in zip(batch, problems, strict=True):
             unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
             unsaved.problem_key = problem
             assert histories.next(data, data.received_at, problem) == history_for(unsaved, rules,
                                                                                   until=data.received_at), (i, data)
-            ids.append(make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
-                                      quantity_delivered=str(data.quantity_delivered),
-                                      quantity_defective=str(data.quantity_defective),
-                                      received_at=data.received_at.isoformat()).pk)
+            stored.append(make_complaint(now=now, text=data.text, phone=data.phone, product=data.product,
+                                         lot=data.lot, quantity_delivered=str(data.quantity_delivered),
+                                         quantity_defective=str(data.quantity_defective),
+                                         received_at=data.received_at.isoformat()))
+            neighbours |= _crossed_by(stored[-1], rules, now)
+        _same_neighbours(histories, stored, neighbours)
         with transaction.atomic():
-            remembered.settle(events.position(), ids)
+            remembered.settle(events.position(), [c.pk for c in stored])
         if between:
             between(i)
 

@@ -25,7 +25,7 @@ def test_rows_assessed_in_forked_workers_end_as_one_by_one(client, policy, monke
         return pool
 
     monkeypatch.setattr(assessing.Workers, "pool_for", counted)
-    test_equivalence.test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy)
+    test_equivalence.test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy, 2000, monkeypatch)
     assert pools and all(pool is not None for pool in pools)
     assert events.verify().ok  # the events chained in a worker hold the audit chain
 
