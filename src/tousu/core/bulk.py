@@ -17,10 +17,12 @@ _MISSING = object()
 _NEEDS_PREP = (models.DateField, models.DecimalField, models.JSONField, models.UUIDField, models.BinaryField)
 
 
-def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                adapted: bool = False) -> int:
+    """`adapted`: the rows come as `adapted_rows` gave them (converted ahead, e.g. in a worker process)."""
     connection = connections[DEFAULT_DB_ALIAS]  # the real wrapper: the proxy costs a context lookup per use
     fields = [model._meta.get_field(name) for name in field_names]
-    values = _adapted(connection, fields, rows)
+    values = list(rows) if adapted else _adapted(connection, fields, rows)
     if not values:
         return 0
     quote = connection.ops.quote_name
@@ -35,6 +37,12 @@ def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Ite
         else:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", values)
     return len(values)
+
+
+def adapted_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list:
+    """The rows as `insert_rows` sends them to the database, for `insert_rows(…, adapted=True)` later. Runs
+    no query: a forked worker process can do it (it reads only which database this is)."""
+    return _adapted(connections[DEFAULT_DB_ALIAS], [model._meta.get_field(name) for name in field_names], rows)
 
 
 def update_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -66,14 +74,21 @@ def _adapted(connection, fields: Sequence[models.Field], rows: Iterable[Sequence
     memo_group = {index: "datetime" if isinstance(field, models.DateTimeField) else index
                   for index, field in prepared_fields}
     memo: dict[tuple[int | str, Any], Any] = {}
+    # JSON values are not hashable; the same object given again (a clock's duration, shared by every clock
+    # of its kind) is converted once. The memo keeps the object, so its id is not reused meanwhile.
+    same_object: dict[tuple[int, int], tuple[Any, Any]] = {}
     values = []
     for row in rows:
         row = list(row)
         for index, field in prepared_fields:
             value = row[index]
             if isinstance(value, dict | list):
-                adapt = fast.get(index)
-                row[index] = adapt(value) if adapt is not None else field.get_db_prep_save(value, connection)
+                known = same_object.get((index, id(value)))
+                if known is None or known[0] is not value:
+                    adapt = fast.get(index)
+                    known = same_object[(index, id(value))] = (value, adapt(value) if adapt is not None
+                                                               else field.get_db_prep_save(value, connection))
+                row[index] = known[1]
                 continue
             key = (memo_group[index], value)
             adapted = memo.get(key, _MISSING)

@@ -9,8 +9,10 @@ policy and compiled matcher by fork, and never touch the database), and gives th
 rows' order. Both cores work: the workers assess while the main process computes histories and writes.
 
 A worker returns what the pipeline stores, not the `Assessment` itself: the risk fields of the
-complaint, the factors of its `assessed` event and the values of its assessment row. In-process (a small
-batch, one core, tests) the very same function runs, so the results cannot differ."""
+complaint, the factors of its `assessed` event, and its assessment row and intake clocks already in the
+database's form (JSON text, UTC times), so that the main process, which writes everything, only inserts
+them. In-process (a small batch, one core, tests) the very same function runs, so the results cannot
+differ."""
 
 import multiprocessing
 import os
@@ -20,11 +22,14 @@ from datetime import datetime
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
-from tousu.assessments.actions import assessment_values, risk_values
+from tousu.assessments.actions import ASSESSMENT_COLUMNS, assessment_values, risk_values
 from tousu.assessments.learning import assess_with_model
-from tousu.assessments.models import PolicyVersion
+from tousu.assessments.models import PolicyVersion, RiskAssessment
+from tousu.core.bulk import adapted_rows
 from tousu.risk import Facts, History, Policy
 from tousu.risk.learning import Suggestion
+from tousu.workflow.actions.deadlines import DEADLINE_COLUMNS, intake_deadline_rows
+from tousu.workflow.models import Deadline
 
 CHUNK = 250  # rows per message: large enough that pickling is a small share, small enough to overlap
 # Below this many rows a batch is assessed in process: forking and pickling would cost more than they save.
@@ -37,20 +42,28 @@ class Assessed:
 
     values: dict  # the complaint's risk fields (`risk_values`)
     factors: list  # the factors, for its `assessed` event
-    record: tuple  # `assessment_values` without the complaint id (the first column)
+    record: tuple  # the assessment row without the complaint id (the first column), adapted (`adapted_rows`)
+    clocks: list[tuple]  # the intake stages' clocks (`intake_deadline_rows`) without the complaint id, adapted
 
 
-Row = tuple[Facts, History, Suggestion | None]
+# The row's facts, history and suggestion, and its time of receipt and demand (for its clocks).
+Row = tuple[Facts, History, Suggestion | None, datetime, str]
 
 
 def assess_rows(rows: list[Row], version: PolicyVersion, rules: Policy, now: datetime) -> list[Assessed]:
-    found = []
-    for facts, history, suggestion in rows:
+    found, records, clocks = [], [], []
+    for facts, history, suggestion, received_at, demand in rows:
         result = assess_with_model(facts, history, rules, suggestion)
-        found.append(Assessed(risk_values(result, suggestion=suggestion), list(result.factors),
-                              assessment_values(0, version, result, trigger="intake", now=now,
-                                                suggestion=suggestion)[1:]))
-    return found
+        values = risk_values(result, suggestion=suggestion)
+        found.append((values, list(result.factors)))
+        records.append(assessment_values(0, version, result, trigger="intake", now=now, suggestion=suggestion))
+        clocks.append(list(intake_deadline_rows(
+            [(0, received_at, values["risk_level"], values["emergency"], facts.channel, demand)], rules)))
+    records = adapted_rows(RiskAssessment, ASSESSMENT_COLUMNS, records)
+    counts = [len(own) for own in clocks]
+    flat = iter(adapted_rows(Deadline, DEADLINE_COLUMNS, [clock for own in clocks for clock in own]))
+    return [Assessed(values, factors, tuple(record[1:]), [tuple(next(flat)[1:]) for _ in range(count)])
+            for (values, factors), record, count in zip(found, records, counts, strict=True)]
 
 
 # What a forked worker assesses with: the parent's policy at the moment it forked (see `Assessments`).
@@ -115,8 +128,9 @@ class Assessments:
         """The workers this batch is assessed in, if any (other work of the batch may go there too)."""
         return self._pool
 
-    def add(self, facts: Facts, history: History, suggestion: Suggestion | None) -> None:
-        self._pending.append((facts, history, suggestion))
+    def add(self, facts: Facts, history: History, suggestion: Suggestion | None, *, received_at: datetime,
+            demand: str) -> None:
+        self._pending.append((facts, history, suggestion, received_at, demand))
         if self._pool is not None and len(self._pending) >= CHUNK:
             self._send()
 

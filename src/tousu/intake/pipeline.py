@@ -232,7 +232,9 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     # Each row's history, in order of receipt; its assessment goes on in the workers meanwhile.
     assessments = Assessments(policy, now, rows=len(fresh), workers=workers)
     for data, problem, suggestion in zip(batch, problems, suggestions, strict=True):
-        assessments.add(facts_of(data), histories.next(data, data.received_at or now, problem), suggestion)
+        received_at = data.received_at or now
+        assessments.add(facts_of(data), histories.next(data, received_at, problem), suggestion,
+                        received_at=received_at, demand=data.demand)
     rows, assessed, related = [], [], []
     for (key, item), data, number, done in zip(fresh, batch, numbers, assessments.results(), strict=True):
         assignment = first_assignment(by, data.channel, duties)
@@ -258,7 +260,7 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     store_events = (events.record_many_in(assessments.pool, event_rows) if assessments.pool is not None
                     else partial(events.record_many, event_rows))
     insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
-                ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed))
+                ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed), adapted=True)
 
     # The new complaints as reading them back would give them, from the rows at hand.
     ordered = [as_stored(ids[number], _BATCH_COLUMNS, row, attached)
@@ -266,7 +268,10 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     store_events()
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}
-    _start_clocks([c for c in ordered if c.pk not in repeats])
+    # Their clocks as the workers worked them out, with the risk each was stored with (`_start_clocks`).
+    clocks = (clock for c, (_n, _r, _o, _d, done, _ch) in zip(ordered, assessed, strict=True) if c.pk not in repeats
+              for clock in ((c.pk, *own) for own in done.clocks))
+    insert_rows(Deadline, DEADLINE_COLUMNS, clocks, adapted=True)
     for c in ordered:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
         if c.pk in repeats:
             _merge_or_start_clocks(c, now=now)

@@ -18,6 +18,7 @@ from tousu.complaints.models import Complaint
 from tousu.complaints.validation import FieldError, IntakeError
 from tousu.core.bulk import update_rows
 from tousu.notify.outbox import enqueue
+from tousu.risk import Policy
 from tousu.timeline import SHANGHAI, WorkCalendar
 from tousu.timeline.rules import (
     DeadlinePolicy,
@@ -36,6 +37,11 @@ _calendars: dict[int, tuple[DeadlinePolicy, WorkCalendar]] = {}
 def rules() -> tuple[DeadlinePolicy, WorkCalendar]:
     """The active policy's limits and its calendar (built once per policy object)."""
     _version, policy = active_policy()
+    return rules_of(policy)
+
+
+def rules_of(policy: Policy) -> tuple[DeadlinePolicy, WorkCalendar]:
+    """A policy's limits and its calendar (built once per policy object); reads no database."""
     cached = _calendars.get(id(policy.deadlines))
     if cached is None or cached[0] is not policy.deadlines:
         cached = (policy.deadlines, policy.deadlines.calendar.build())
@@ -63,11 +69,13 @@ DEADLINE_COLUMNS = ("complaint", "stage", "duration", "started_at", "due_at", "w
                     "source", "pause_kind", "outcome", "second_extension_reason")
 
 
-def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str, str]]) -> Iterator[tuple]:
+def intake_deadline_rows(complaints: Iterable[tuple[int, datetime, str, bool, str, str]],
+                         policy: Policy | None = None) -> Iterator[tuple]:
     """What `start_stages(complaint, INTAKE_STAGES, start=received_at)` makes for each new complaint, as
     rows for `insert_rows(Deadline, …)`, for complaints given as (id, received_at, level, emergency, channel,
-    demand); each kind of complaint's limit is looked up once."""
-    limits, calendar = rules()
+    demand); each kind of complaint's limit is looked up once. `policy`: the one the complaints were
+    assessed with (default: the active one)."""
+    limits, calendar = rules() if policy is None else rules_of(policy)
     durations: dict[tuple, tuple] = {}
     stages_of: dict[tuple[str, str], list[Stage]] = {}
     for complaint_id, received_at, level, emergency, channel, demand in complaints:
