@@ -18,7 +18,7 @@ from django.utils import timezone
 from tousu.complaints.choices import EventKind
 from tousu.complaints.models import EVENT_COLUMNS, AuditCheckpoint, AuditHead, ComplaintEvent
 from tousu.core import chain
-from tousu.core.bulk import insert_rows
+from tousu.core.bulk import adapted_rows, insert_rows
 
 CHECKPOINT_EVERY = 10_000
 CHUNK_SIZE = 5_000
@@ -64,7 +64,7 @@ def record_many(rows: Iterable[Sequence[Any]]) -> int:
         return 0
     with transaction.atomic(savepoint=False):
         head = _locked_head()
-        _store_linked(rows, head.last_seq, head.last_hash, _chain_hashes(rows, head.last_seq, head.last_hash))
+        _store_linked(*_linked(rows, head.last_seq, head.last_hash), head.last_seq)
     return len(rows)
 
 
@@ -78,9 +78,9 @@ def position() -> int:
 
 
 def record_many_in(pool: Any, rows: Iterable[Sequence[Any]]) -> Callable[[], int]:
-    """`record_many` in two halves, for an import: the chain's hashes are worked out in a worker process
-    of `pool` (a multiprocessing pool) while the caller goes on writing other rows; the returned function
-    stores the events and moves the head. Call it before any other event is written, in the same
+    """`record_many` in two halves, for an import: the chain's hashes (and the rows in the database's form)
+    are worked out in a worker process of `pool` (a multiprocessing pool) while the caller goes on writing
+    other rows; the returned function stores the events and moves the head. Call it before any other event is written, in the same
     transaction: the head stays locked in between."""
     rows = _normalised(rows)
     if not rows:
@@ -89,10 +89,10 @@ def record_many_in(pool: Any, rows: Iterable[Sequence[Any]]) -> Callable[[], int
         raise transaction.TransactionManagementError("record_many_in runs inside the caller's transaction")
     head = _locked_head()
     seq, last_hash = head.last_seq, head.last_hash
-    pending = pool.apply_async(_chain_hashes, (rows, seq, last_hash))
+    pending = pool.apply_async(_linked, (rows, seq, last_hash))
 
     def store() -> int:
-        _store_linked(rows, seq, last_hash, pending.get(timeout=600))
+        _store_linked(*pending.get(timeout=600), seq)
         return len(rows)
 
     return store
@@ -114,14 +114,21 @@ def _chain_hashes(rows: list[tuple], seq: int, last_hash: str) -> list[str]:
     return digests
 
 
-def _store_linked(rows: list[tuple], seq: int, last_hash: str, digests: list[str]) -> None:
-    """Insert `rows`, chained after the event numbered `seq` with hash `last_hash`, with their hashes, and
-    move the head past them."""
+def _linked(rows: list[tuple], seq: int, last_hash: str) -> tuple[list, str]:
+    """`rows` chained after the event numbered `seq` with hash `last_hash`, as CHAIN_COLUMNS rows in the
+    database's form (`adapted_rows`), and the hash of the last. Runs no query: a worker process can."""
+    digests = _chain_hashes(rows, seq, last_hash)
     prev_hashes = [last_hash, *digests[:-1]]
-    insert_rows(ComplaintEvent, CHAIN_COLUMNS, (
+    return adapted_rows(ComplaintEvent, CHAIN_COLUMNS, [
         (*row, seq + number, prev_hash, digest)
-        for number, (row, prev_hash, digest) in enumerate(zip(rows, prev_hashes, digests, strict=True), start=1)))
-    _move_head(_max_event_id(), seq + len(rows), digests[-1])
+        for number, (row, prev_hash, digest) in enumerate(zip(rows, prev_hashes, digests, strict=True), start=1)
+    ]), digests[-1]
+
+
+def _store_linked(linked: list, last_hash: str, seq: int) -> None:
+    """Insert the `_linked` rows that follow the event numbered `seq`, and move the head past them."""
+    insert_rows(ComplaintEvent, CHAIN_COLUMNS, linked, adapted=True)
+    _move_head(_max_event_id(), seq + len(linked), last_hash)
 
 
 # --- typed events: one function per kind, with its bulk row form -------------------------------------
