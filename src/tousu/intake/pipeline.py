@@ -281,9 +281,11 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     done = reassess_many(_crossed_neighbours(histories, ordered), now=now, by=by, policy=policy,
                          open_incidents=(histories.incidents, histories.clusters))
     consequences.apply(done.changes, now=now)
+    # A stored complaint's defect item changed (the policy did): read it again. Every re-assessment a batch
+    # makes of stored complaints must be looked at here, or the import's remembered history goes stale.
     if remembered is not None and any(change.before["problem_key"] != change.complaint.problem_key
                                       for change in done.changes):
-        remembered.forget()  # a stored complaint's defect item changed (the policy did): read it again
+        remembered.forget()
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
     return ordered

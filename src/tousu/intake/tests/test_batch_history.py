@@ -29,6 +29,7 @@ TEXTS = ["芯轴牙纹不良，装不上", "吊卡用错了", "这批货芯轴�
 
 def _fields(rng: random.Random, received) -> dict:
     return {"text": rng.choice(TEXTS), "phone": f"1380000000{rng.randrange(4)}",
+            "email": rng.choice(["a@example.com", "b@example.com", "", ""]),  # the same customer by either
             "product": rng.choice(["PD-610", "PD-700"]), "lot": rng.choice(["L1", "L2", ""]), "quantity_delivered": str(rng.choice([100, 1000])),
             "quantity_defective": str(rng.randrange(1, 40)), "received_at": received.isoformat()}
 
@@ -44,7 +45,7 @@ def _each_row_as_one_at_a_time(batch, rules, now) -> BatchHistory:
         unsaved.problem_key = problem
         expected = history_for(unsaved, rules, until=data.received_at)
         assert histories.next(data, data.received_at, problem) == expected
-        stored.append(make_complaint(now=now, text=data.text, phone=data.phone, product=data.product, lot=data.lot,
+        stored.append(make_complaint(now=now, text=data.text, phone=data.phone, email=data.email, product=data.product, lot=data.lot,
                                      quantity_delivered=str(data.quantity_delivered),
                                      quantity_defective=str(data.quantity_defective),
                                      received_at=data.received_at.isoformat()))
@@ -118,7 +119,7 @@ def _batches_as_one_at_a_time(batches, rules, now, remembered: Remembered, betwe
             unsaved.problem_key = problem
             assert histories.next(data, data.received_at, problem) == history_for(unsaved, rules,
                                                                                   until=data.received_at), (i, data)
-            stored.append(make_complaint(now=now, text=data.text, phone=data.phone, product=data.product,
+            stored.append(make_complaint(now=now, text=data.text, phone=data.phone, email=data.email, product=data.product,
                                          lot=data.lot, quantity_delivered=str(data.quantity_delivered),
                                          quantity_defective=str(data.quantity_defective),
                                          received_at=data.received_at.isoformat()))
