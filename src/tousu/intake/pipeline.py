@@ -42,7 +42,7 @@ from tousu.complaints.choices import Source, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import IntakeData
 from tousu.core.bulk import insert_rows, rows_where_in
-from tousu.intake import consequences
+from tousu.intake import assessing, consequences
 from tousu.intake.assessing import Assessments, Workers
 from tousu.intake.batch_history import BatchHistory, Remembered
 from tousu.intake.incidents import link_many_to_open_incidents, link_to_open_incidents
@@ -150,6 +150,7 @@ class BatchItem:
 
 _BATCH_COLUMNS = (*RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
                   "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
+_INSERT_CHUNK = assessing.CHUNK  # complaint rows inserted at a time while the rest are assessed
 # A new complaint's risk fields before its first assessment, as its "assessed" event records them.
 _UNASSESSED = {name: Complaint._meta.get_field(name).get_default() for name in RISK_FIELDS}
 
@@ -236,7 +237,13 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
         assessments.add(facts_of(data), histories.next(data, received_at, problem), suggestion,
                         received_at=received_at, demand=data.demand)
     rows, assessed, related = [], [], []
+    inserted = 0
     for (key, item), data, number, done in zip(fresh, batch, numbers, assessments.results(), strict=True):
+        if len(rows) - inserted >= _INSERT_CHUNK:
+            # The complaints go in as their assessments come back, in the same order (so with the same ids):
+            # the database's work on them overlaps the workers' assessment of the rows after them.
+            insert_rows(Complaint, _BATCH_COLUMNS, rows[inserted:])
+            inserted = len(rows)
         assignment = first_assignment(by, data.channel, duties)
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
@@ -247,8 +254,7 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
         assessed.append((number, item.row, owner_id, department_id, done, data.channel))
         related.append({"owner": assignment.owner, "first_owner": assignment.owner,
                         "department": assignment.department, "recorded_by": by})
-
-    insert_rows(Complaint, _BATCH_COLUMNS, rows)
+    insert_rows(Complaint, _BATCH_COLUMNS, rows[inserted:])
     ids = dict(rows_where_in(Complaint, "tracking_number", numbers, "tracking_number", "id"))
     event_rows = []
     for number, row, owner_id, department_id, done, channel in assessed:
