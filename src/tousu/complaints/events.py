@@ -80,8 +80,8 @@ def position() -> int:
 def record_many_in(pool: Any, rows: Iterable[Sequence[Any]]) -> Callable[[], int]:
     """`record_many` in two halves, for an import: the chain's hashes (and the rows in the database's form)
     are worked out in a worker process of `pool` (a multiprocessing pool) while the caller goes on writing
-    other rows; the returned function stores the events and moves the head. Call it before any other event is written, in the same
-    transaction: the head stays locked in between."""
+    other rows; the returned function stores the events and moves the head. Call it before any other event
+    is written, in the same transaction: the head stays locked in between."""
     rows = _normalised(rows)
     if not rows:
         return lambda: 0

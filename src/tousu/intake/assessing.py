@@ -51,19 +51,20 @@ Row = tuple[Facts, History, Suggestion | None, datetime, str]
 
 
 def assess_rows(rows: list[Row], version: PolicyVersion, rules: Policy, now: datetime) -> list[Assessed]:
-    found, records, clocks = [], [], []
-    for facts, history, suggestion, received_at, demand in rows:
+    found, records, starts = [], [], []
+    for index, (facts, history, suggestion, received_at, demand) in enumerate(rows):
         result = assess_with_model(facts, history, rules, suggestion)
         values = risk_values(result, suggestion=suggestion)
         found.append((values, list(result.factors)))
         records.append(assessment_values(0, version, result, trigger="intake", now=now, suggestion=suggestion))
-        clocks.append(list(intake_deadline_rows(
-            [(0, received_at, values["risk_level"], values["emergency"], facts.channel, demand)], rules)))
+        starts.append((index, received_at, values["risk_level"], values["emergency"], facts.channel, demand))
+    # Each row's clocks, with the row's index where the complaint id will go.
+    clocks: list[list[tuple]] = [[] for _ in rows]
+    for index, *clock in adapted_rows(Deadline, DEADLINE_COLUMNS, intake_deadline_rows(starts, rules)):
+        clocks[index].append(tuple(clock))
     records = adapted_rows(RiskAssessment, ASSESSMENT_COLUMNS, records)
-    counts = [len(own) for own in clocks]
-    flat = iter(adapted_rows(Deadline, DEADLINE_COLUMNS, [clock for own in clocks for clock in own]))
-    return [Assessed(values, factors, tuple(record[1:]), [tuple(next(flat)[1:]) for _ in range(count)])
-            for (values, factors), record, count in zip(found, records, counts, strict=True)]
+    return [Assessed(values, factors, tuple(record[1:]), own)
+            for (values, factors), record, own in zip(found, records, clocks, strict=True)]
 
 
 # What a forked worker assesses with: the parent's policy at the moment it forked (see `Assessments`).

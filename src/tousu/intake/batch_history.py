@@ -133,32 +133,39 @@ class Remembered:
 
     It holds as long as nothing but the import changed a complaint: every stored change writes an event,
     which moves the audit chain's head, so a batch checks that the head is where the import's last batch
-    left it (`check`) and starts from nothing otherwise. Counts are kept once per stored complaint (by
-    id): a key may hold part of its complaints until a batch needs it and reads the rest."""
+    left it (`check`) and starts from nothing otherwise. Between `check` and `settle` nothing trusts it: a
+    batch that fails never settles, and the next one starts from nothing. Counts are kept once per stored
+    complaint (by id): a key may hold part of its complaints until a batch needs it and reads the rest."""
 
     def __init__(self) -> None:
-        self.forget()
+        self._forget()
 
-    def forget(self) -> None:
-        self.position: int | None = None
+    def _forget(self) -> None:
+        self.position: int | None = None  # the audit chain's head the history is true at; None: not known
         self.times = _Times()
         self.lots: dict[str, list] = {}
         self._lots_read: set[str] = set()
         self._kinds = {kind: _Known() for kind in ("customer", "thing", "problem")}
-        self._counting = False  # the times count the rows of the batch being recorded
+        self._stale = False
 
     def check(self, position: int) -> None:
         """At the start of a batch, the audit chain's head (locked by the batch): anything moved it since
-        the last batch, forget."""
+        the last batch settled, or that batch failed, and it starts from nothing."""
         if position != self.position:
-            self.forget()
+            self._forget()
+        self.position = None  # until this batch settles
+
+    def stale(self) -> None:
+        """The batch changed what the history reads of a stored complaint (its defect item): the next
+        batch starts from nothing."""
+        self._stale = True
 
     def settle(self, position: int, ids: Iterable[int]) -> None:
         """The batch stored complaints `ids` (their times are counted already, as `next` added them) and
-        left the audit chain's head at `position`. Nothing, when the batch made it forget."""
-        if not self._counting:
+        left the audit chain's head at `position`."""
+        if self._stale:
+            self._forget()
             return
-        self._counting = False
         ids = list(ids)
         for known in self._kinds.values():
             known.seen.update(ids)
@@ -168,7 +175,6 @@ class Remembered:
              products: set[str], things_since: datetime, pairs: set[tuple[str, str]],
              problems_since: datetime) -> None:
         """Read what a batch needs and is not remembered yet: its keys' complaints from each kind's time on."""
-        self._counting = True
         times = self.times
         self._read("customer", {("phone", v) for v in phones} | {("email", v) for v in emails}, customers_since,
                    lambda new: _any_of("phone", {v for f, v in new if f == "phone"})

@@ -186,11 +186,7 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             if remembered is not None:
                 remembered.settle(events.position(), (c.pk for c in stored))
         result.tracking_numbers.extend(c.tracking_number for c in stored)
-    except BaseException as exc:
-        if remembered is not None:
-            remembered.forget()  # it may hold rows that were rolled back
-        if not isinstance(exc, IntegrityError):
-            raise
+    except IntegrityError:  # (the remembered history, never settled, is not trusted by the next batch)
         # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
         # so that each row is either stored once or counted as a duplicate.
         for key, item in fresh:
@@ -275,8 +271,8 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}
     # Their clocks as the workers worked them out, with the risk each was stored with (`_start_clocks`).
-    clocks = (clock for c, (_n, _r, _o, _d, done, _ch) in zip(ordered, assessed, strict=True) if c.pk not in repeats
-              for clock in ((c.pk, *own) for own in done.clocks))
+    clocks = ((c.pk, *clock) for c, (*_, done, _channel) in zip(ordered, assessed, strict=True)
+              if c.pk not in repeats for clock in done.clocks)
     insert_rows(Deadline, DEADLINE_COLUMNS, clocks, adapted=True)
     for c in ordered:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
         if c.pk in repeats:
@@ -291,7 +287,7 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     # makes of stored complaints must be looked at here, or the import's remembered history goes stale.
     if remembered is not None and any(change.before["problem_key"] != change.complaint.problem_key
                                       for change in done.changes):
-        remembered.forget()
+        remembered.stale()
     for c in reopen_candidates(ordered, now=now):
         reopen_same_matter(c, now=now)
     return ordered

@@ -34,23 +34,28 @@ def _fields(rng: random.Random, received) -> dict:
             "quantity_defective": str(rng.randrange(1, 40)), "received_at": received.isoformat()}
 
 
-def _each_row_as_one_at_a_time(batch, rules, now) -> BatchHistory:
-    """Each row's history from the batch equals `history_for` as the row would have been recorded alone, in
-    order of receipt (each row is then stored, as the one-at-a-time recording would have)."""
+def _each_row_as_one_at_a_time(batch, rules, now, remembered: Remembered | None = None) -> BatchHistory:
+    """Each row's history from the batch (going on from `remembered`, for a batch of an import) equals
+    `history_for` as the row would have been recorded alone, in order of receipt (each row is then stored, as
+    the one-at-a-time recording would have), and the batch re-assesses what one at a time did."""
     problems = [problem_key(data.text, rules) for data in batch]
-    histories = BatchHistory(batch, problems, rules, now)
+    histories = BatchHistory(batch, problems, rules, now, remembered)
     stored, neighbours = [], set()
     for data, problem in zip(batch, problems, strict=True):
         unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
         unsaved.problem_key = problem
         expected = history_for(unsaved, rules, until=data.received_at)
-        assert histories.next(data, data.received_at, problem) == expected
-        stored.append(make_complaint(now=now, text=data.text, phone=data.phone, email=data.email, product=data.product, lot=data.lot,
+        assert histories.next(data, data.received_at, problem) == expected, data
+        stored.append(make_complaint(now=now, text=data.text, phone=data.phone, email=data.email,
+                                     product=data.product, lot=data.lot,
                                      quantity_delivered=str(data.quantity_delivered),
                                      quantity_defective=str(data.quantity_defective),
                                      received_at=data.received_at.isoformat()))
         neighbours |= _crossed_by(stored[-1], rules, now)
     _same_neighbours(histories, stored, neighbours)
+    if remembered is not None:
+        with transaction.atomic():
+            remembered.settle(events.position(), [c.pk for c in stored])
     return histories
 
 
@@ -111,22 +116,7 @@ def _batches_as_one_at_a_time(batches, rules, now, remembered: Remembered, betwe
     for i, batch in enumerate(batches):
         with transaction.atomic():
             remembered.check(events.position())
-        problems = [problem_key(data.text, rules) for data in batch]
-        histories = BatchHistory(batch, problems, rules, now, remembered)
-        stored, neighbours = [], set()
-        for data, problem in zip(batch, problems, strict=True):
-            unsaved = new_complaint(data, assignment=Assignment(None, None), by=None, source="import", now=now)
-            unsaved.problem_key = problem
-            assert histories.next(data, data.received_at, problem) == history_for(unsaved, rules,
-                                                                                  until=data.received_at), (i, data)
-            stored.append(make_complaint(now=now, text=data.text, phone=data.phone, email=data.email, product=data.product,
-                                         lot=data.lot, quantity_delivered=str(data.quantity_delivered),
-                                         quantity_defective=str(data.quantity_defective),
-                                         received_at=data.received_at.isoformat()))
-            neighbours |= _crossed_by(stored[-1], rules, now)
-        _same_neighbours(histories, stored, neighbours)
-        with transaction.atomic():
-            remembered.settle(events.position(), [c.pk for c in stored])
+        _each_row_as_one_at_a_time(batch, rules, now, remembered)
         if between:
             between(i)
 
@@ -183,7 +173,7 @@ def test_a_change_made_between_two_batches_of_an_import_is_counted():
     _batches_as_one_at_a_time(batches, rules, now, Remembered(), between)
 
 
-def test_a_batch_that_fails_leaves_nothing_remembered():
+def test_a_batch_that_fails_leaves_nothing_trusted():
     store_policy("manufacturing", activate=True)
     now = timezone.now()
     rng = random.Random(37)
@@ -200,4 +190,19 @@ def test_a_batch_that_fails_leaves_nothing_remembered():
         patch.setattr(pipeline, "propose_emergencies", broken)
         with pytest.raises(RuntimeError):
             record_batch(second, by=None, now=now, origin="a.csv", remembered=remembered)
+    assert remembered.position is None  # not trusted: the next batch starts from nothing
+    with transaction.atomic():
+        remembered.check(events.position())
+    assert not list(remembered.times.keys())
+
+
+def test_a_batch_that_changed_a_stored_defect_item_leaves_nothing_trusted():
+    """A batch's re-assessment gave a stored complaint another defect item (a new policy): the times the
+    history keeps under the old item are wrong now, and the next batch reads again."""
+    now = timezone.now()
+    remembered = Remembered()
+    remembered.times.add(("problem", "PD-610", "芯轴牙纹不良"), now)
+    remembered.check(7)
+    remembered.stale()
+    remembered.settle(9, [1, 2])
     assert remembered.position is None and not list(remembered.times.keys())
