@@ -7,8 +7,13 @@ with the field's own `get_db_prep_save`, so both SQLite and PostgreSQL receive w
 """
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -27,6 +32,10 @@ def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Ite
         return 0
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
+    behind = getattr(_local, "behind", None)
+    if behind is not None and behind.connection is connection:
+        behind.put(table, columns, len(fields), values)
+        return len(values)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: the rows stream in PostgreSQL's own bulk format. An INSERT through Django's cursor would
@@ -37,6 +46,107 @@ def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Ite
         else:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", values)
     return len(values)
+
+
+class _Behind:
+    """A thread that runs the SQLite INSERTs it is handed, in order, on the caller's own connection (inside
+    the caller's transaction), while the caller's Python goes on (`inserts_behind`)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self._queue: queue.Queue[tuple | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(connection.connection,), name="inserts-behind",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, table: str, columns: str, width: int, values: list) -> None:
+        self._queue.put((table, columns, width, values))
+
+    def _run(self, database) -> None:
+        cursor = database.cursor()
+        try:
+            while (item := self._queue.get()) is not None:
+                try:
+                    if self._error is None:  # after a failure, nothing more is written
+                        with self.connection.wrap_database_errors:  # Django's exceptions, as the ORM raises them
+                            _insert_released(cursor, *item)
+                except BaseException as exc:
+                    self._error = exc
+                finally:
+                    self._queue.task_done()
+        finally:
+            cursor.close()
+
+    def drain(self) -> None:
+        """Wait until every INSERT handed over is done; raise the first one's error, if any."""
+        self._queue.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def before_query(self, execute, sql, params, many, context):
+        self.drain()  # one statement at a time on the connection, and the query sees what was asked before it
+        return execute(sql, params, many, context)
+
+    def stop(self) -> None:
+        """End the thread once the INSERT it is running is done; those still waiting are dropped (on the way
+        out of a failed block: the transaction is rolled back next, and must not meet an INSERT running)."""
+        self._error = self._error or _Stopped()
+        self._queue.put(None)
+        self._thread.join()
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _insert_released(cursor, table: str, columns: str, width: int, values: list) -> None:
+    """Insert the rows with one statement that reads them from one JSON array, so that SQLite does all of
+    the work (indexes, the full-text index's trigger) with Python's lock released: `executemany` takes the
+    lock back for every row, and waits each time for the caller's thread to let go of it."""
+    try:
+        array = json.dumps(values, ensure_ascii=False, default=_json_value)
+    except TypeError:  # a value JSON cannot carry as the driver would bind it (bytes …)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['?'] * width)})", values)
+        return
+    picked = ", ".join(f"value->>{i}" for i in range(width))
+    cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {picked} FROM json_each(?)", (array,))
+
+
+def _json_value(value: Any) -> Any:
+    """What the SQLite driver binds for the values JSON has no form of: Django's adapters send decimals
+    as their text, dates as ISO text."""
+    if isinstance(value, Decimal | date):
+        return str(value)
+    raise TypeError(type(value))
+
+
+@contextmanager
+def inserts_behind() -> Iterator[None]:
+    """Inside the caller's transaction on SQLite: `insert_rows` hands its INSERTs to a thread of their own
+    and returns at once, so that SQLite's work on them runs on another core while the caller's Python goes
+    on. Any other query waits for them first, so everything runs in the order it was asked for; the block
+    waits for them at its end. An INSERT's error is raised at the next query or at the block's end.
+    Elsewhere (PostgreSQL: COPY) nothing changes."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if (connection.vendor != "sqlite" or getattr(_local, "behind", None) is not None
+            or sqlite3.sqlite_version_info < (3, 38)):  # the ->> operator
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("inserts_behind() runs inside the caller's transaction")
+    behind = _local.behind = _Behind(connection)
+    try:
+        with connection.execute_wrapper(behind.before_query):
+            yield
+            behind.drain()
+    finally:
+        _local.behind = None
+        behind.stop()
+
+
+_local = threading.local()
 
 
 def adapted_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list:
@@ -99,6 +209,31 @@ def _adapted(connection, fields: Sequence[models.Field], rows: Iterable[Sequence
             row[index] = adapted
         values.append(row)
     return values
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` primary keys for rows the caller inserts with `insert_rows` (rising, in the order given), so
+    that it knows them without reading them back. Inside the caller's write transaction: on SQLite it holds
+    the database's only write lock (Tousu begins IMMEDIATE), so the keys after the highest ever given
+    (AUTOINCREMENT's rule) stay free until it commits; on PostgreSQL they are drawn from the column's
+    sequence, as its own inserts would draw them."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block:
+        raise RuntimeError("reserve_ids() runs inside the caller's transaction")
+    if count <= 0:
+        return []
+    meta = model._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, count])
+            return sorted(pk for (pk,) in cursor.fetchall())
+        cursor.execute(f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+                       f"coalesce((SELECT max({quote(meta.pk.column)}) FROM {quote(meta.db_table)}), 0))",
+                       [meta.db_table])
+        (highest,) = cursor.fetchone()
+    return list(range(highest + 1, highest + 1 + count))
 
 
 def rows_where_in(model: type[models.Model], field_name: str, values: Iterable[Any], *columns: str,

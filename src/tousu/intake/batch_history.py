@@ -138,9 +138,11 @@ class Remembered:
     complaint (by id): a key may hold part of its complaints until a batch needs it and reads the rest."""
 
     def __init__(self) -> None:
+        self.generation = 0  # one more each time it starts from nothing (what was made from it is void)
         self._forget()
 
     def _forget(self) -> None:
+        self.generation += 1
         self.position: int | None = None  # the audit chain's head the history is true at; None: not known
         self.times = _Times()
         self.lots: dict[str, list] = {}
@@ -160,15 +162,20 @@ class Remembered:
         batch starts from nothing."""
         self._stale = True
 
+    def counted(self, ids: Iterable[int]) -> None:
+        """The batch stored complaints `ids`, counted already: a read before it settles (the next batch made
+        ready ahead) must not count them again."""
+        ids = list(ids)
+        for known in self._kinds.values():
+            known.seen.update(ids)
+
     def settle(self, position: int, ids: Iterable[int]) -> None:
         """The batch stored complaints `ids` (their times are counted already, as `next` added them) and
         left the audit chain's head at `position`."""
         if self._stale:
             self._forget()
             return
-        ids = list(ids)
-        for known in self._kinds.values():
-            known.seen.update(ids)
+        self.counted(ids)
         self.position = position
 
     def read(self, *, phones: set[str], emails: set[str], customers_since: datetime, lots: set[str],

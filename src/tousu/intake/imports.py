@@ -1,7 +1,7 @@
 """Bulk import (R-IN-4): bad rows are reported with row, column and reason and never stop good rows;
 re-importing the same file creates nothing new."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
@@ -16,7 +16,7 @@ from tousu.core.heap import settled_heap
 from tousu.core.sqlite import large_page_cache
 from tousu.intake.assessing import Workers
 from tousu.intake.batch_history import Remembered
-from tousu.intake.pipeline import BatchItem, record_batch
+from tousu.intake.pipeline import BatchItem, BatchResult, record_batch
 
 BATCH_SIZE = 2000
 
@@ -89,51 +89,79 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
     label = {index: str(header[index]).strip() for index in mapping}
     column_of = {name: label[index] for index, name in mapping.items()}
 
-    batch: list[BatchItem] = []
+    batches = _batches(rows, header_row, after_row=after_row, mapping=mapping, column_of=column_of,
+                       default_channel=default_channel, now=now)
+    # Each batch is stored while the next is read (its rows' errors kept aside until then): the next one is
+    # made ready inside the batch before (`record_batch`'s `ahead`).
+    batch = next(batches)
+    prepared = None
+    while True:
+        following = next(batches) if not batch.last else None
+        report.errors.extend(batch.errors)
+        if batch.items:
+            result = record_batch(batch.items, by=by, now=now, origin=filename, workers=workers,
+                                  remembered=remembered, prepared=prepared,
+                                  ahead=following.items if following is not None else ())
+            prepared = result.ahead
+            _count(result, report, keep=keep_tracking_numbers)
+        if following is None:
+            break
+        if progress:
+            progress(report, batch.row)
+        batch = following
+    if not batch.complaints_seen and not report.errors:
+        report.errors.append(RowError(header_row + 1, "", _("there are no complaints under the header row")))
+    if progress:
+        progress(report, batch.row)
+    return report
+
+
+@dataclass
+class _Batch:
+    items: list[BatchItem] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    row: int = 0  # the last row read
+    complaints_seen: bool = False  # this batch or one before held a row that was not blank
+    last: bool = False  # no rows after it
+
+
+def _batches(rows, header_row: int, *, after_row: int, mapping: dict, column_of: dict, default_channel: str,
+             now: datetime) -> Iterator[_Batch]:
+    """The validated rows in batches of BATCH_SIZE, each with its rows' errors; the last one says so."""
+    batch = _Batch(row=header_row, complaints_seen=after_row > 1)
     row_number = header_row
-    complaints_seen = after_row > 1
     try:
         for row in rows:
             row_number += 1
+            batch.row = row_number
             if row_number <= after_row:
                 continue  # stored (or reported) before the interruption
             if not any(cell not in (None, "") for cell in row):
                 continue  # blank lines are not complaints
-            complaints_seen = True
+            batch.complaints_seen = True
             values = {name: row[index] for index, name in mapping.items() if index < len(row)}
             if default_channel and values.get("channel") in (None, ""):
                 values["channel"] = default_channel
             try:
                 data = validate_intake(values, now=now)
             except IntakeError as exc:
-                report.errors.extend(RowError(row_number, column_of.get(e.field, e.field), e.reason)
-                                     for e in exc.errors)
+                batch.errors.extend(RowError(row_number, column_of.get(e.field, e.field), e.reason)
+                                    for e in exc.errors)
                 continue
-            batch.append(BatchItem(data, row_number))
-            if len(batch) >= BATCH_SIZE:
-                _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers,
-                       workers=workers, remembered=remembered)
-                if progress:
-                    progress(report, row_number)
-                batch = []
+            batch.items.append(BatchItem(data, row_number))
+            if len(batch.items) >= BATCH_SIZE:
+                yield batch
+                batch = _Batch(row=row_number, complaints_seen=True)
     except UnreadableFile as exc:
-        report.errors.append(RowError(row_number, "", str(exc)))
+        batch.errors.append(RowError(row_number, "", str(exc)))
     except Exception as exc:  # a malformed CSV line: keep what came before, name the row that broke
-        report.errors.append(RowError(row_number + 1, "", _("this row cannot be read (%(error)s); the rows after "
-                                                            "it were not read") % {"error": exc}))
-    if batch:
-        _flush(batch, report, by=by, now=now, origin=filename, keep=keep_tracking_numbers, workers=workers,
-               remembered=remembered)
-    if not complaints_seen and not report.errors:
-        report.errors.append(RowError(header_row + 1, "", _("there are no complaints under the header row")))
-    if progress:
-        progress(report, row_number)
-    return report
+        batch.errors.append(RowError(row_number + 1, "", _("this row cannot be read (%(error)s); the rows after "
+                                                           "it were not read") % {"error": exc}))
+    batch.last = True
+    yield batch
 
 
-def _flush(batch: list[BatchItem], report: ImportReport, *, by: User | None, now: datetime, origin: str,
-           keep: int, workers: Workers, remembered: Remembered) -> None:
-    result = record_batch(batch, by=by, now=now, origin=origin, workers=workers, remembered=remembered)
+def _count(result: BatchResult, report: ImportReport, *, keep: int) -> None:
     report.created += result.created
     report.duplicates += result.duplicates
     room = keep - len(report.tracking_numbers)

@@ -13,7 +13,8 @@ Incidents are linked before the emergency step so that a complaint joining an in
 get a plan of its own.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -41,7 +42,7 @@ from tousu.complaints.actions.attachments import add_attachment
 from tousu.complaints.choices import Source, Status
 from tousu.complaints.models import Complaint
 from tousu.complaints.validation import IntakeData
-from tousu.core.bulk import insert_rows, rows_where_in
+from tousu.core.bulk import insert_rows, inserts_behind, reserve_ids
 from tousu.intake import assessing, consequences
 from tousu.intake.assessing import Assessments, Workers
 from tousu.intake.batch_history import BatchHistory, Remembered
@@ -136,6 +137,7 @@ def _start_clocks(complaints: Sequence[Complaint]) -> None:
 class BatchResult:
     tracking_numbers: list[str] = field(default_factory=list)
     duplicates: int = 0
+    ahead: "Prepared | None" = None  # the next batch, made ready while this one was stored (`record_batch`)
 
     @property
     def created(self) -> int:
@@ -148,7 +150,21 @@ class BatchItem:
     row: int
 
 
-_BATCH_COLUMNS = (*RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
+@dataclass
+class Prepared:
+    """A batch's new rows made ready to store: their histories worked out in order of receipt and their
+    assessments sent to the workers (`_prepare`). Made ahead, while the batch before is stored, it holds
+    only as long as the import's remembered history does (`generation`)."""
+
+    fresh: list[tuple[str | None, BatchItem]]
+    duplicates: int
+    policy: tuple[PolicyVersion, Policy]
+    histories: BatchHistory
+    assessments: Assessments
+    generation: int | None = None
+
+
+_BATCH_COLUMNS = ("id", *RECORD_FIELDS, "received_at", "tracking_number", "owner", "first_owner", "department",
                   "source", "recorded_by", "import_key", "status", "created_at", "updated_at", *RISK_FIELDS)
 _INSERT_CHUNK = assessing.CHUNK  # complaint rows inserted at a time while the rest are assessed
 # A new complaint's risk fields before its first assessment, as its "assessed" event records them.
@@ -157,38 +173,54 @@ _UNASSESSED = {name: Complaint._meta.get_field(name).get_default() for name in R
 
 def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, origin: str,
                  source: str = Source.IMPORT, workers: Workers | None = None,
-                 remembered: Remembered | None = None) -> BatchResult:
+                 remembered: Remembered | None = None, prepared: Prepared | None = None,
+                 ahead: Sequence[BatchItem] = ()) -> BatchResult:
     """Record many validated complaints in one transaction, skipping those imported before: the steps of
     `record_complaint` in bulk, rows taken in order of receipt. `workers` (an import's forked assessment
     processes) assess the rows while their histories are worked out and the earlier steps written;
-    `remembered`, the history the import's earlier batches read and wrote."""
+    `remembered`, the history the import's earlier batches read and wrote.
+
+    An import overlaps its batches: `ahead` (the next batch's rows) is made ready once this batch's rows
+    are stored, so that the workers assess it while this batch's later steps run, and comes back as
+    `result.ahead`, to be given as the next call's `prepared`. The next batch uses it only if nothing but
+    the import changed the database in between (its remembered history held); else it starts again."""
     result = BatchResult()
-    keyed: dict[str, BatchItem] = {}
-    for item in items:
-        key = import_key_for(item.data)
-        if key in keyed:
-            result.duplicates += 1
-        else:
-            keyed[key] = item
-    existing = stored_keys(keyed)
-    result.duplicates += len(existing)
-    fresh = sorted(((key, item) for key, item in keyed.items() if key not in existing),
-                   key=lambda pair: pair[1].data.received_at or now)
+    policy = active_policy()
+    if prepared is not None and not _same_policy(prepared.policy, policy):
+        prepared = None
+    if prepared is None:
+        fresh, result.duplicates = _fresh(items, now)
+    else:
+        fresh, result.duplicates = prepared.fresh, prepared.duplicates
     if not fresh:
         return result
-    policy = active_policy()
+
+    def prepare_ahead(stored: Sequence[int]) -> None:
+        assert remembered is not None
+        remembered.counted(stored)
+        following, duplicates = _fresh(ahead, now)
+        if following:
+            result.ahead = _prepare(following, duplicates, policy=policy, now=now, workers=workers,
+                                    remembered=remembered)
     try:
-        with transaction.atomic():
+        # An import's INSERTs run in a thread beside its Python work (`inserts_behind`).
+        with transaction.atomic(), inserts_behind() if workers is not None else nullcontext():
             if remembered is not None:
                 remembered.check(events.position())
+                if prepared is not None and prepared.generation != remembered.generation:
+                    # Someone else wrote since it was made ready: again, from what is stored now.
+                    prepared = None
+                    fresh, result.duplicates = _fresh(items, now)
             stored = _store_batch(fresh, by=by, now=now, origin=origin, source=source, policy=policy,
-                                  workers=workers, remembered=remembered)
+                                  workers=workers, remembered=remembered, prepared=prepared,
+                                  then=prepare_ahead if ahead and remembered is not None else None) if fresh else []
             if remembered is not None:
                 remembered.settle(events.position(), (c.pk for c in stored))
         result.tracking_numbers.extend(c.tracking_number for c in stored)
     except IntegrityError:  # (the remembered history, never settled, is not trusted by the next batch)
         # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
         # so that each row is either stored once or counted as a duplicate.
+        result.ahead = None
         for key, item in fresh:
             complaint = record_complaint(item.data, by=by, source=source, now=now, import_key=key)
             if complaint is None:
@@ -196,6 +228,27 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             else:
                 result.tracking_numbers.append(complaint.tracking_number)
     return result
+
+
+def _fresh(items: Sequence[BatchItem], now: datetime) -> tuple[list[tuple[str | None, BatchItem]], int]:
+    """The rows not imported before (nor twice in `items`), with their import keys, in order of receipt;
+    and how many were."""
+    keyed: dict[str, BatchItem] = {}
+    duplicates = 0
+    for item in items:
+        key = import_key_for(item.data)
+        if key in keyed:
+            duplicates += 1
+        else:
+            keyed[key] = item
+    existing = stored_keys(keyed)
+    fresh = sorted(((key, item) for key, item in keyed.items() if key not in existing),
+                   key=lambda pair: pair[1].data.received_at or now)
+    return fresh, duplicates + len(existing)
+
+
+def _same_policy(one: tuple[PolicyVersion, Policy], other: tuple[PolicyVersion, Policy]) -> bool:
+    return one[0].pk == other[0].pk and one[1] is other[1]
 
 
 def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, now: datetime) -> list[Complaint]:
@@ -214,24 +267,40 @@ def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, n
     return complaints
 
 
-def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
-                 source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None,
-                 remembered: Remembered | None = None) -> list[Complaint]:
-    version, rules = policy
-    # The channels' duty agents own what a recorder without the record capability (or nobody) brings in.
-    duties = channel_duties() if by is None or not by.can(Capability.RECORD) else {}
-    numbers = unused_tracking_numbers(len(fresh), now)
+def _prepare(fresh: list[tuple[str | None, BatchItem]], duplicates: int, *, policy: tuple[PolicyVersion, Policy],
+             now: datetime, workers: Workers | None, remembered: Remembered | None) -> Prepared:
+    """Each row's history, in order of receipt; its assessment goes on in the workers meanwhile."""
+    rules = policy[1]
     batch = [item.data for _key, item in fresh]
     problems = [problem_key(data.text, rules) for data in batch]
     histories = BatchHistory(batch, problems, rules, now, remembered)
     suggestions = suggestions_for([data.text for data in batch])
-    by_id = by.pk if by is not None else None
-    # Each row's history, in order of receipt; its assessment goes on in the workers meanwhile.
     assessments = Assessments(policy, now, rows=len(fresh), workers=workers)
     for data, problem, suggestion in zip(batch, problems, suggestions, strict=True):
         received_at = data.received_at or now
         assessments.add(facts_of(data), histories.next(data, received_at, problem), suggestion,
                         received_at=received_at, demand=data.demand)
+    return Prepared(fresh, duplicates, policy, histories, assessments,
+                    remembered.generation if remembered is not None else None)
+
+
+def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
+                 source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None,
+                 remembered: Remembered | None = None, prepared: Prepared | None = None,
+                 then: Callable[[Sequence[int]], None] | None = None) -> list[Complaint]:
+    """`prepared`: the rows made ready already; `then(ids)` runs once the rows are stored as `ids` and the
+    workers are free, while the rest of the batch is written (an import makes its next batch ready)."""
+    version, _rules = policy
+    # The channels' duty agents own what a recorder without the record capability (or nobody) brings in.
+    duties = channel_duties() if by is None or not by.can(Capability.RECORD) else {}
+    numbers = unused_tracking_numbers(len(fresh), now)
+    # Their ids known ahead, nothing waits for their rows to be written before going on.
+    ids = dict(zip(numbers, reserve_ids(Complaint, len(fresh)), strict=True))
+    if prepared is None:
+        prepared = _prepare(fresh, 0, policy=policy, now=now, workers=workers, remembered=remembered)
+    batch = [item.data for _key, item in fresh]
+    histories, assessments = prepared.histories, prepared.assessments
+    by_id = by.pk if by is not None else None
     rows, assessed, related = [], [], []
     inserted = 0
     for (key, item), data, number, done in zip(fresh, batch, numbers, assessments.results(), strict=True):
@@ -244,14 +313,19 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
         owner_id = assignment.owner.pk if assignment.owner else None
         department_id = assignment.department.pk if assignment.department else None
         values = done.values
-        rows.append((*(getattr(data, name) for name in RECORD_FIELDS), data.received_at or now, number, owner_id,
-                     owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
+        rows.append((ids[number], *(getattr(data, name) for name in RECORD_FIELDS), data.received_at or now, number,
+                     owner_id, owner_id, department_id, source, by_id, key, Status.RECEIVED, now, now,
                      *(values[name] for name in RISK_FIELDS)))
         assessed.append((number, item.row, owner_id, department_id, done, data.channel))
         related.append({"owner": assignment.owner, "first_owner": assignment.owner,
                         "department": assignment.department, "recorded_by": by})
     insert_rows(Complaint, _BATCH_COLUMNS, rows[inserted:])
-    ids = dict(rows_where_in(Complaint, "tracking_number", numbers, "tracking_number", "id"))
+    insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
+                ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed), adapted=True)
+    # The new complaints as reading them back would give them, from the rows at hand (while, on SQLite, the
+    # rows are written: `inserts_behind`).
+    ordered = [as_stored(ids[number], _BATCH_COLUMNS, row, attached)
+               for number, row, attached in zip(numbers, rows, related, strict=True)]
     event_rows = []
     for number, row, owner_id, department_id, done, channel in assessed:
         event_rows.append(events.recorded_row(ids[number], by=by_id, at=now, source=source, channel=channel,
@@ -261,12 +335,8 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     # An import's events are chained in a worker while their assessments are stored.
     store_events = (events.record_many_in(assessments.pool, event_rows) if assessments.pool is not None
                     else partial(events.record_many, event_rows))
-    insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
-                ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed), adapted=True)
-
-    # The new complaints as reading them back would give them, from the rows at hand.
-    ordered = [as_stored(ids[number], _BATCH_COLUMNS, row, attached)
-               for number, row, attached in zip(numbers, rows, related, strict=True)]
+    if then is not None:
+        then([c.pk for c in ordered])
     store_events()
     covered = _link_incidents(ordered, histories)
     repeats = {c.pk for c in repeat_candidates(ordered)}
