@@ -64,26 +64,33 @@ class _Behind:
         self._queue.put((table, columns, width, values))
 
     def _run(self, database) -> None:
-        cursor = database.cursor()
+        cursor = None
         try:
-            while (item := self._queue.get()) is not None:
-                try:
-                    if self._error is None:  # after a failure, nothing more is written
-                        with self.connection.wrap_database_errors:  # Django's exceptions, as the ORM raises them
-                            _insert_released(cursor, *item)
-                except BaseException as exc:
-                    self._error = exc
-                finally:
-                    self._queue.task_done()
-        finally:
+            cursor = database.cursor()
+        except BaseException as exc:
+            self._error = exc
+        while (item := self._queue.get()) is not None:
+            try:
+                if self._error is None:  # after a failure, nothing more is written
+                    with self.connection.wrap_database_errors:  # Django's exceptions, as the ORM raises them
+                        _insert_released(cursor, *item)
+            except BaseException as exc:
+                self._error = exc
+            finally:
+                self._queue.task_done()
+        if cursor is not None:
             cursor.close()
 
     def drain(self) -> None:
-        """Wait until every INSERT handed over is done; raise the first one's error, if any."""
-        self._queue.join()
+        """Wait until every INSERT handed over is done; raise the first one's error, if any, and again at
+        every later query: what was handed over after it was dropped, so the transaction can only fail."""
+        with self._queue.all_tasks_done:  # queue.join(), but not forever should the thread have ended
+            while self._queue.unfinished_tasks:
+                if not self._thread.is_alive():
+                    raise RuntimeError("the thread that inserts behind the caller ended")
+                self._queue.all_tasks_done.wait(1.0)
         if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+            raise self._error
 
     def before_query(self, execute, sql, params, many, context):
         self.drain()  # one statement at a time on the connection, and the query sees what was asked before it
@@ -104,10 +111,15 @@ class _Stopped(Exception):
 def _insert_released(cursor, table: str, columns: str, width: int, values: list) -> None:
     """Insert the rows with one statement that reads them from one JSON array, so that SQLite does all of
     the work (indexes, the full-text index's trigger) with Python's lock released: `executemany` takes the
-    lock back for every row, and waits each time for the caller's thread to let go of it."""
+    lock back for every row, and waits each time for the caller's thread to let go of it. Values JSON does
+    not carry as the driver binds them (bytes, NaN, text with a NUL) go by `executemany`. Not checked:
+    integers beyond 64 bits, which the driver refuses and JSON would store as REAL (Tousu's columns hold
+    validated quantities and ids)."""
     try:
-        array = json.dumps(values, ensure_ascii=False, default=_json_value)
-    except TypeError:  # a value JSON cannot carry as the driver would bind it (bytes …)
+        array = json.dumps(values, ensure_ascii=False, allow_nan=False, default=_json_value)
+    except (TypeError, ValueError):  # a value JSON cannot carry as the driver binds it (bytes, NaN …)
+        array = None
+    if array is None or "\\u0000" in array:  # SQLite's JSON reading would end the text at a NUL
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['?'] * width)})", values)
         return
     picked = ", ".join(f"value->>{i}" for i in range(width))

@@ -96,9 +96,14 @@ class Workers:
             self._pool.join()
             self._pool = None
 
-    def pool_for(self, policy: tuple[PolicyVersion, Policy]) -> Pool | None:
+    @property
+    def forked(self) -> bool:
+        return self._pool is not None
+
+    def pool_for(self, policy: tuple[PolicyVersion, Policy], *, rows: int = MIN_ROWS) -> Pool | None:
+        """The workers for a batch of `rows` assessed with `policy`; None when it is assessed in process."""
         global _forked
-        if self.processes < 2:
+        if self.processes < 2 or rows < MIN_ROWS:
             return None
         if self._pool is None:
             self._policy = _forked = policy
@@ -120,7 +125,7 @@ class Assessments:
                  workers: Workers | None = None):
         self.version, self.rules = policy
         self.now = now
-        self._pool = workers.pool_for(policy) if workers is not None and rows >= MIN_ROWS else None
+        self._pool = workers.pool_for(policy, rows=rows) if workers is not None else None
         self._pending: list[Row] = []
         self._parts: list[AsyncResult | list[Assessed]] = []
 

@@ -150,6 +150,10 @@ class Remembered:
         self._kinds = {kind: _Known() for kind in ("customer", "thing", "problem")}
         self._stale = False
 
+    def forget(self) -> None:
+        """Start from nothing: something counted in it will not be stored as counted."""
+        self._forget()
+
     def check(self, position: int) -> None:
         """At the start of a batch, the audit chain's head (locked by the batch): anything moved it since
         the last batch settled, or that batch failed, and it starts from nothing."""

@@ -13,7 +13,7 @@ Incidents are linked before the emergency step so that a complaint joining an in
 get a plan of its own.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +33,7 @@ from tousu.assessments.actions import (
     reassess_related,
     risk_values,
 )
-from tousu.assessments.history import history_for
+from tousu.assessments.history import history_for, open_incident_attributes
 from tousu.assessments.learning import assess_with_model, suggestions_for
 from tousu.assessments.models import PolicyVersion, RiskAssessment
 from tousu.assessments.policies import active_policy
@@ -186,8 +186,6 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     the import changed the database in between (its remembered history held); else it starts again."""
     result = BatchResult()
     policy = active_policy()
-    if prepared is not None and not _same_policy(prepared.policy, policy):
-        prepared = None
     if prepared is None:
         fresh, result.duplicates = _fresh(items, now)
     else:
@@ -198,25 +196,39 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
     def prepare_ahead(stored: Sequence[int]) -> None:
         assert remembered is not None
         remembered.counted(stored)
-        following, duplicates = _fresh(ahead, now)
-        if following:
-            result.ahead = _prepare(following, duplicates, policy=policy, now=now, workers=workers,
-                                    remembered=remembered)
+        if workers is not None and not workers.forked and len(ahead) >= assessing.MIN_ROWS:
+            return  # the workers are forked at the next batch's start, when no thread of this one runs
+        try:
+            with transaction.atomic():  # a failed read leaves this batch's transaction usable (PostgreSQL)
+                following, duplicates = _fresh(ahead, now)
+                if following:
+                    result.ahead = _prepare(following, duplicates, policy=policy, now=now, workers=workers,
+                                            remembered=remembered)
+        except Exception:
+            # The next batch is not this one's to fail: it is made again in its own turn (and fails there if
+            # it must). What it counted in the remembered history goes with it.
+            result.ahead = None
+            remembered.stale()
+    if workers is not None:
+        # Forked now, if this batch is to be assessed in them, before a thread of the batch's is running:
+        # a process forked while another thread holds a lock (SQLite's, the allocator's) may wait for it forever.
+        workers.pool_for(policy, rows=len(fresh))
     try:
         # An import's INSERTs run in a thread beside its Python work (`inserts_behind`).
         with transaction.atomic(), inserts_behind() if workers is not None else nullcontext():
             if remembered is not None:
                 remembered.check(events.position())
-                if prepared is not None and prepared.generation != remembered.generation:
-                    # Someone else wrote since it was made ready: again, from what is stored now.
-                    prepared = None
-                    fresh, result.duplicates = _fresh(items, now)
+            if prepared is not None and not _still_holds(prepared, policy, remembered):
+                # Made ready on what is no longer so: again, from what is stored now.
+                prepared = None
+                fresh, result.duplicates = _fresh(items, now)
             stored = _store_batch(fresh, by=by, now=now, origin=origin, source=source, policy=policy,
                                   workers=workers, remembered=remembered, prepared=prepared,
-                                  then=prepare_ahead if ahead and remembered is not None else None) if fresh else []
+                                  then=prepare_ahead if ahead and remembered is not None else None) if fresh else (
+                NewComplaints([], [], [], []))
             if remembered is not None:
-                remembered.settle(events.position(), (c.pk for c in stored))
-        result.tracking_numbers.extend(c.tracking_number for c in stored)
+                remembered.settle(events.position(), stored.ids)
+        result.tracking_numbers.extend(stored.tracking_numbers)
     except IntegrityError:  # (the remembered history, never settled, is not trusted by the next batch)
         # Another import of the same rows (or a tracking-number clash) won the race: record one at a time,
         # so that each row is either stored once or counted as a duplicate.
@@ -247,8 +259,18 @@ def _fresh(items: Sequence[BatchItem], now: datetime) -> tuple[list[tuple[str | 
     return fresh, duplicates + len(existing)
 
 
-def _same_policy(one: tuple[PolicyVersion, Policy], other: tuple[PolicyVersion, Policy]) -> bool:
-    return one[0].pk == other[0].pk and one[1] is other[1]
+def _still_holds(prepared: Prepared, policy: tuple[PolicyVersion, Policy], remembered: Remembered | None) -> bool:
+    """Whether a batch made ready ahead (in the transaction of the batch before) may be stored as it is:
+    nobody else wrote since (the remembered history held), the same policy is in force (a policy put in
+    force elsewhere may show here only now: the policy is cached for a second) and the open incidents are
+    the same (the early-warning detector may widen one without writing an event)."""
+    if remembered is None or prepared.generation != remembered.generation:
+        return False
+    if (prepared.policy[0].pk == policy[0].pk and prepared.policy[1] is policy[1]
+            and (prepared.histories.incidents, prepared.histories.clusters) == open_incident_attributes()):
+        return True
+    remembered.forget()  # it counted the batch's rows as it made it ready
+    return False
 
 
 def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, now: datetime) -> list[Complaint]:
@@ -287,7 +309,7 @@ def _prepare(fresh: list[tuple[str | None, BatchItem]], duplicates: int, *, poli
 def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, now: datetime, origin: str,
                  source: str, policy: tuple[PolicyVersion, Policy], workers: Workers | None = None,
                  remembered: Remembered | None = None, prepared: Prepared | None = None,
-                 then: Callable[[Sequence[int]], None] | None = None) -> list[Complaint]:
+                 then: Callable[[Sequence[int]], None] | None = None) -> "NewComplaints":
     """`prepared`: the rows made ready already; `then(ids)` runs once the rows are stored as `ids` and the
     workers are free, while the rest of the batch is written (an import makes its next batch ready)."""
     version, _rules = policy
@@ -322,10 +344,7 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     insert_rows(Complaint, _BATCH_COLUMNS, rows[inserted:])
     insert_rows(RiskAssessment, ASSESSMENT_COLUMNS,
                 ((ids[number], *done.record) for number, _row, _o, _d, done, _c in assessed), adapted=True)
-    # The new complaints as reading them back would give them, from the rows at hand (while, on SQLite, the
-    # rows are written: `inserts_behind`).
-    ordered = [as_stored(ids[number], _BATCH_COLUMNS, row, attached)
-               for number, row, attached in zip(numbers, rows, related, strict=True)]
+    ordered = NewComplaints([ids[number] for number in numbers], numbers, rows, related)
     event_rows = []
     for number, row, owner_id, department_id, done, channel in assessed:
         event_rows.append(events.recorded_row(ids[number], by=by_id, at=now, source=source, channel=channel,
@@ -336,18 +355,20 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     store_events = (events.record_many_in(assessments.pool, event_rows) if assessments.pool is not None
                     else partial(events.record_many, event_rows))
     if then is not None:
-        then([c.pk for c in ordered])
+        then(ordered.ids)
     store_events()
     covered = _link_incidents(ordered, histories)
-    repeats = {c.pk for c in repeat_candidates(ordered)}
+    customers = ordered.customers()
+    repeats = set(repeat_candidates(customers))
     # Their clocks as the workers worked them out, with the risk each was stored with (`_start_clocks`).
-    clocks = ((c.pk, *clock) for c, (*_, done, _channel) in zip(ordered, assessed, strict=True)
-              if c.pk not in repeats for clock in done.clocks)
+    clocks = ((pk, *clock) for pk, (*_, done, _channel) in zip(ordered.ids, assessed, strict=True)
+              if pk not in repeats for clock in done.clocks)
     insert_rows(Deadline, DEADLINE_COLUMNS, clocks, adapted=True)
-    for c in ordered:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
-        if c.pk in repeats:
-            _merge_or_start_clocks(c, now=now)
-    propose_emergencies([c for c in ordered if c.emergency and c.pk not in covered], now=now)
+    for pk in ordered.ids:  # in order of receipt: an earlier repeat's clocks exist before a later one looks for them
+        if pk in repeats:
+            _merge_or_start_clocks(ordered.get(pk), now=now)
+    propose_emergencies([ordered.get(pk) for pk, (*_, done, _channel) in zip(ordered.ids, assessed, strict=True)
+                         if done.values["emergency"] and pk not in covered], now=now)
 
     # Linking and proposing open or close no incident: the open incidents are still those read above.
     done = reassess_many(_crossed_neighbours(histories, ordered), now=now, by=by, policy=policy,
@@ -358,17 +379,59 @@ def _store_batch(fresh: list[tuple[str | None, BatchItem]], *, by: User | None, 
     if remembered is not None and any(change.before["problem_key"] != change.complaint.problem_key
                                       for change in done.changes):
         remembered.stale()
-    for c in reopen_candidates(ordered, now=now):
-        reopen_same_matter(c, now=now)
+    for pk in reopen_candidates(customers, now=now):
+        reopen_same_matter(ordered.get(pk), now=now)
     return ordered
 
 
-def _crossed_neighbours(histories: BatchHistory, ordered: list[Complaint]) -> list[tuple[Complaint, str]]:
+class NewComplaints(Sequence[Complaint]):
+    """A batch's new complaints in order of receipt, each as reading it back would give it (`as_stored`),
+    made from the rows at hand the first time it is asked for, then kept: most steps need only a few of them
+    (repeats, emergencies, those re-assessed), and making all of them was seconds of a large import."""
+
+    def __init__(self, ids: list[int], numbers: list[str], rows: list[tuple], related: list[dict]):
+        self.ids, self.tracking_numbers = ids, numbers
+        self._rows, self._related = rows, related
+        self._index = {pk: i for i, pk in enumerate(ids)}
+        self._made: dict[int, Complaint] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        made = self._made.get(index)
+        if made is None:
+            made = self._made[index] = as_stored(self.ids[index], _BATCH_COLUMNS, self._rows[index],
+                                                 self._related[index])
+        return made
+
+    def __iter__(self) -> Iterator[Complaint]:
+        return (self[i] for i in range(len(self)))
+
+    def get(self, pk: int) -> Complaint:
+        return self[self._index[pk]]
+
+    def holds(self, pk: int) -> bool:
+        return pk in self._index
+
+    def customers(self) -> list[tuple[int, str, str]]:
+        """(id, phone, email) of each, without making the complaints."""
+        phone, email = _BATCH_COLUMNS.index("phone"), _BATCH_COLUMNS.index("email")
+        return [(pk, row[phone], row[email]) for pk, row in zip(self.ids, self._rows, strict=True)]
+
+
+def _crossed_neighbours(histories: BatchHistory, ordered: NewComplaints) -> list[tuple[Complaint, str]]:
     """The open complaints to re-assess, each once under its first trigger (`BatchHistory.crossed`). A
     complaint of the batch itself is given as the batch holds it, so that its re-assessment shows on the
     instance the caller returns."""
-    crossed = histories.crossed([c.pk for c in ordered])
-    mine = {c.pk: c for c in ordered}
+    crossed = histories.crossed(ordered.ids)
+    mine = {pk: ordered.get(pk) for pk, _trigger in crossed if ordered.holds(pk)}
     others = [pk for pk, _trigger in crossed if pk not in mine]
     for start in range(0, len(others), 500):
         mine.update((c.pk, c) for c in Complaint.objects.filter(pk__in=others[start:start + 500]))

@@ -191,3 +191,37 @@ def test_reserved_ids_come_after_every_id_given_and_the_next_insert_comes_after_
     later = make_complaint(text="之后")
     assert later.pk > max(ids)
     assert sorted(Complaint.objects.filter(text__startswith="预留").values_list("id", flat=True)) == ids
+
+
+def test_text_with_a_nul_goes_in_whole_behind_the_caller_too():
+    """SQLite's JSON reading would end such a text at the NUL: those rows take the driver's path."""
+    _sqlite_only()
+    from django.db import transaction
+
+    from tousu.core.bulk import insert_rows, inserts_behind
+
+    stored = make_complaint(text="想咨询一下")
+    columns = [field.name for field in Complaint._meta.concrete_fields if not field.primary_key]
+    stored.tracking_number, stored.text = "TS-NUL", "前\x00后"
+    with transaction.atomic(), inserts_behind():
+        insert_rows(Complaint, columns, [tuple(getattr(stored, Complaint._meta.get_field(name).attname)
+                                               for name in columns)])
+    assert Complaint.objects.get(tracking_number="TS-NUL").text == "前\x00后"
+
+
+def test_after_an_insert_behind_failed_every_later_query_fails_too():
+    """What was handed over after the failed INSERT was dropped: nothing may go on as if it were stored."""
+    _sqlite_only()
+    from django.db import IntegrityError, transaction
+
+    from tousu.core.bulk import insert_rows, inserts_behind
+
+    stored = make_complaint(text="想咨询一下")
+    columns = [field.name for field in Complaint._meta.concrete_fields if not field.primary_key]
+    row = tuple(getattr(stored, Complaint._meta.get_field(name).attname) for name in columns)
+    with pytest.raises(IntegrityError), transaction.atomic(), inserts_behind():
+        insert_rows(Complaint, columns, [row])  # the same tracking number again
+        with pytest.raises(IntegrityError):
+            Complaint.objects.count()
+        Complaint.objects.exists()  # raises again
+    assert Complaint.objects.count() == 1

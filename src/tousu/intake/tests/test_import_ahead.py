@@ -2,6 +2,7 @@
 is stored (`record_batch(…, ahead=…)`). What it stores is what storing the batches one after another
 without that gives; and a batch made ready ahead is not used once anyone else wrote in between."""
 
+import inspect
 import random
 from datetime import timedelta
 
@@ -9,8 +10,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tousu.assessments.models import RiskAssessment
-from tousu.assessments.policies import store_policy
+from tousu.assessments.models import Incident, IncidentAttribute, RiskAssessment
+from tousu.assessments.policies import active_policy, store_policy
 from tousu.complaints.models import Complaint, ComplaintEvent
 from tousu.complaints.validation import validate_intake
 from tousu.intake import pipeline
@@ -129,3 +130,79 @@ def test_a_row_of_the_next_batch_stored_by_the_batch_before_counts_as_a_duplicat
                              prepared=result.ahead)
     assert again.created == 5 and again.duplicates == 1
     assert Complaint.objects.filter(external_id=first[0].data.external_id).count() == 1
+
+
+def test_a_batch_made_ready_under_a_policy_no_longer_in_force_is_made_again_and_counted_once():
+    """Another process put a policy in force during the import without this one seeing it until the next
+    batch (policies are cached for a second): what was made ready under the old one is dropped, and the
+    rows it counted are not counted twice."""
+    store_policy("manufacturing", activate=True)
+    now = timezone.now()
+    batches = _batches(now, 3, 6, seed=17)
+    version, rules = active_policy()
+    other = (version, rules.model_copy())  # the same rules as another object: a policy read again
+
+    def run(ahead: bool) -> list[bool]:
+        calls = []
+
+        def in_force():
+            calls.append(1)
+            return (version, rules) if len(calls) == 1 else other
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(pipeline, "active_policy", in_force)
+            return _import(batches, now, ahead=ahead)
+
+    with transaction.atomic():
+        run(ahead=False)
+        expected = _outcome()
+        transaction.set_rollback(True)
+    assert run(ahead=True) == [False, False, True]
+    assert _outcome() == expected
+
+
+def test_a_batch_made_ready_before_an_open_incident_grew_is_made_again():
+    """The early-warning detector widened an open incident between two batches (an attribute added, no
+    event written): the next batch is assessed with it, as one batch after another would."""
+    store_policy("manufacturing", activate=True)
+    now = timezone.now()
+    batches = _batches(now, 3, 6, seed=21)
+    incident = Incident.objects.create(key="product", value="PD-999", opened_at=now, count_at_open=9, expected=1.0)
+
+    def between(i):
+        if i == 0:
+            IncidentAttribute.objects.create(incident=incident, key="product", value="PD-610", count=9, expected=1.0,
+                                             p_value=0.001)
+
+    expected, found, used = _both_ways(batches, now, between)
+    assert used == [False, False, True]
+    assert found == expected
+    assert incident.complaints.filter(product="PD-610").exists()  # the later rows joined it
+
+
+def test_a_next_batch_that_cannot_be_made_ready_does_not_fail_the_batch_being_stored():
+    """Making the next batch ready fails (here: its first try): the batch being stored is committed all
+    the same, and the next one is made in its own turn from what is stored."""
+    store_policy("manufacturing", activate=True)
+    now = timezone.now()
+    batches = _batches(now, 3, 6, seed=29)
+    original, failures = pipeline._prepare, []
+
+    def fails_once(*args, **kwargs):
+        if not failures and _preparing_ahead():
+            failures.append(1)
+            raise RuntimeError("the disk is full")
+        return original(*args, **kwargs)
+
+    def _preparing_ahead() -> bool:
+        return any(frame.function == "prepare_ahead" for frame in inspect.stack()[1:6])
+
+    with transaction.atomic():
+        _import(batches, now, ahead=False)
+        expected = _outcome()
+        transaction.set_rollback(True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "_prepare", fails_once)
+        used = _import(batches, now, ahead=True)
+    assert failures and used == [False, False, True]
+    assert _outcome() == expected

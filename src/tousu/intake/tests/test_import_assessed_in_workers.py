@@ -18,14 +18,15 @@ def test_rows_assessed_in_forked_workers_end_as_one_by_one(client, policy, monke
     pools = []
     pool_for = assessing.Workers.pool_for
 
-    def counted(self, policy):
+    def counted(self, policy, **kwargs):
         self.processes = 2  # forked even on a one-core machine
-        pool = pool_for(self, policy)
+        pool = pool_for(self, policy, **kwargs)
         pools.append(pool)
         return pool
 
     monkeypatch.setattr(assessing.Workers, "pool_for", counted)
-    test_equivalence.test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy, 2000, monkeypatch)
+    # In batches of 5: each made ready in the workers while the one before is stored.
+    test_equivalence.test_the_api_one_by_one_and_one_import_give_the_same_outcome(client, policy, 5, monkeypatch)
     assert pools and all(pool is not None for pool in pools)
     assert events.verify().ok  # the events chained in a worker hold the audit chain
 

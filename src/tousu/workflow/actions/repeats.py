@@ -61,12 +61,12 @@ def link_repeat(complaint: Complaint, *, now: datetime) -> MergedRepeat | None:
     return link
 
 
-def repeat_candidates(complaints: Sequence[Complaint]) -> list[Complaint]:
-    """Those of new complaints (of one import) that may be repeats: their customer has another open
-    complaint. One query; `link_repeat` then decides for each."""
+def repeat_candidates(customers: Sequence[tuple[int, str, str]]) -> list[int]:
+    """Of new complaints (of one import), given as (id, phone, email), the ids of those that may be repeats:
+    their customer has another open complaint. One query; `link_repeat` then decides for each."""
     limits, _calendar = rules()
-    phones = {c.phone for c in complaints if c.phone}
-    emails = {c.email for c in complaints if c.email}
+    phones = {phone for _pk, phone, _email in customers if phone}
+    emails = {email for _pk, _phone, email in customers if email}
     if not limits.repeats.merge or not (phones or emails):
         return []
     seen = Counter()
@@ -74,8 +74,8 @@ def repeat_candidates(complaints: Sequence[Complaint]) -> list[Complaint]:
                          .exclude(status__in=ENDED).order_by().values_list("phone", "email")):
         seen[("phone", phone)] += 1
         seen[("email", email)] += 1
-    return [c for c in complaints if (c.phone and seen[("phone", c.phone)] > 1)
-            or (c.email and seen[("email", c.email)] > 1)]
+    return [pk for pk, phone, email in customers if (phone and seen[("phone", phone)] > 1)
+            or (email and seen[("email", email)] > 1)]
 
 
 def same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
@@ -90,12 +90,12 @@ def same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
             .exclude(pk=complaint.pk).order_by("-closed_at").first())
 
 
-def reopen_candidates(complaints: Sequence[Complaint], *, now: datetime) -> list[Complaint]:
-    """Those of new complaints whose customer had a complaint closed within the reopen window (one query);
-    `reopen_same_matter` then decides for each."""
+def reopen_candidates(customers: Sequence[tuple[int, str, str]], *, now: datetime) -> list[int]:
+    """Of new complaints, given as (id, phone, email), the ids of those whose customer had a complaint closed
+    within the reopen window (one query); `reopen_same_matter` then decides for each."""
     limits, _calendar = rules()
-    phones = {c.phone for c in complaints if c.phone}
-    emails = {c.email for c in complaints if c.email}
+    phones = {phone for _pk, phone, _email in customers if phone}
+    emails = {email for _pk, _phone, email in customers if email}
     if not limits.reopen_window_days or not (phones or emails):
         return []
     since = now - timedelta(days=limits.reopen_window_days)
@@ -103,8 +103,8 @@ def reopen_candidates(complaints: Sequence[Complaint], *, now: datetime) -> list
     for phone, email in (Complaint.objects.filter(any_of(phone__in=phones, email__in=emails))
                          .filter(status="closed", closed_at__gte=since).order_by().values_list("phone", "email")):
         closed |= {("phone", phone), ("email", email)}
-    return [c for c in complaints if (c.phone and ("phone", c.phone) in closed)
-            or (c.email and ("email", c.email) in closed)]
+    return [pk for pk, phone, email in customers if (phone and ("phone", phone) in closed)
+            or (email and ("email", email) in closed)]
 
 
 def reopen_same_matter(complaint: Complaint, *, now: datetime) -> Complaint | None:
