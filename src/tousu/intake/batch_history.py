@@ -139,9 +139,10 @@ class Remembered:
 
     def __init__(self) -> None:
         self.generation = 0  # one more each time it starts from nothing (what was made from it is void)
-        self._forget()
+        self.forget()
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
+        """Start from nothing (what was made from it before is void)."""
         self.generation += 1
         self.position: int | None = None  # the audit chain's head the history is true at; None: not known
         self.times = _Times()
@@ -150,15 +151,11 @@ class Remembered:
         self._kinds = {kind: _Known() for kind in ("customer", "thing", "problem")}
         self._stale = False
 
-    def forget(self) -> None:
-        """Start from nothing: something counted in it will not be stored as counted."""
-        self._forget()
-
     def check(self, position: int) -> None:
         """At the start of a batch, the audit chain's head (locked by the batch): anything moved it since
         the last batch settled, or that batch failed, and it starts from nothing."""
         if position != self.position:
-            self._forget()
+            self.forget()
         self.position = None  # until this batch settles
 
     def stale(self) -> None:
@@ -177,7 +174,7 @@ class Remembered:
         """The batch stored complaints `ids` (their times are counted already, as `next` added them) and
         left the audit chain's head at `position`."""
         if self._stale:
-            self._forget()
+            self.forget()
             return
         self.counted(ids)
         self.position = position

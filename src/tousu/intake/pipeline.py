@@ -13,7 +13,7 @@ Incidents are linked before the emergency step so that a complaint joining an in
 get a plan of its own.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -219,13 +219,16 @@ def record_batch(items: Sequence[BatchItem], *, by: User | None, now: datetime, 
             if remembered is not None:
                 remembered.check(events.position())
             if prepared is not None and not _still_holds(prepared, policy, remembered):
-                # Made ready on what is no longer so: again, from what is stored now.
+                # Made ready on what is no longer so: again, from what is stored now, and without the rows
+                # it counted in the remembered history as it was made ready.
                 prepared = None
+                if remembered is not None:
+                    remembered.forget()
                 fresh, result.duplicates = _fresh(items, now)
             stored = _store_batch(fresh, by=by, now=now, origin=origin, source=source, policy=policy,
                                   workers=workers, remembered=remembered, prepared=prepared,
-                                  then=prepare_ahead if ahead and remembered is not None else None) if fresh else (
-                NewComplaints([], [], [], []))
+                                  then=prepare_ahead if ahead and remembered is not None else None
+                                  ) if fresh else NewComplaints([], [], [], [])
             if remembered is not None:
                 remembered.settle(events.position(), stored.ids)
         result.tracking_numbers.extend(stored.tracking_numbers)
@@ -264,13 +267,9 @@ def _still_holds(prepared: Prepared, policy: tuple[PolicyVersion, Policy], remem
     nobody else wrote since (the remembered history held), the same policy is in force (a policy put in
     force elsewhere may show here only now: the policy is cached for a second) and the open incidents are
     the same (the early-warning detector may widen one without writing an event)."""
-    if remembered is None or prepared.generation != remembered.generation:
-        return False
-    if (prepared.policy[0].pk == policy[0].pk and prepared.policy[1] is policy[1]
-            and (prepared.histories.incidents, prepared.histories.clusters) == open_incident_attributes()):
-        return True
-    remembered.forget()  # it counted the batch's rows as it made it ready
-    return False
+    return (remembered is not None and prepared.generation == remembered.generation
+            and prepared.policy[0].pk == policy[0].pk and prepared.policy[1] is policy[1]
+            and (prepared.histories.incidents, prepared.histories.clusters) == open_incident_attributes())
 
 
 def record_group(batch: Sequence[IntakeData], *, by: User | None, source: str, now: datetime) -> list[Complaint]:
@@ -398,21 +397,14 @@ class NewComplaints(Sequence[Complaint]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def __getitem__(self, index: int) -> Complaint:  # type: ignore[override]
         if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+            raise IndexError(index)  # counted from the start only: one complaint, one object
         made = self._made.get(index)
-        if made is None:
+        if made is None:  # (past the end, IndexError here, as a sequence must)
             made = self._made[index] = as_stored(self.ids[index], _BATCH_COLUMNS, self._rows[index],
                                                  self._related[index])
         return made
-
-    def __iter__(self) -> Iterator[Complaint]:
-        return (self[i] for i in range(len(self)))
 
     def get(self, pk: int) -> Complaint:
         return self[self._index[pk]]
@@ -438,7 +430,7 @@ def _crossed_neighbours(histories: BatchHistory, ordered: NewComplaints) -> list
     return [(mine[pk], trigger) for pk, trigger in crossed]
 
 
-def _link_incidents(complaints: list[Complaint], histories: BatchHistory) -> set[int]:
+def _link_incidents(complaints: Sequence[Complaint], histories: BatchHistory) -> set[int]:
     """Link the complaints that belong to an open incident; the ids now covered by an incident's plan."""
     if not histories.incidents and not histories.clusters:
         return set()
