@@ -100,6 +100,11 @@ class Workers:
     def forked(self) -> bool:
         return self._pool is not None
 
+    @property
+    def may_fork(self) -> bool:
+        """Whether a later `pool_for` may still fork them."""
+        return self._pool is None and self.processes >= 2
+
     def pool_for(self, policy: tuple[PolicyVersion, Policy], *, rows: int = MIN_ROWS) -> Pool | None:
         """The workers for a batch of `rows` assessed with `policy`; None when it is assessed in process."""
         global _forked

@@ -2,10 +2,12 @@
 re-importing the same file creates nothing new."""
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO
 
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from tousu.accounts.models import User
@@ -92,23 +94,36 @@ def _import(stream: IO[bytes], filename: str, *, by: User | None, now: datetime,
     batches = _batches(rows, header_row, after_row=after_row, mapping=mapping, column_of=column_of,
                        default_channel=default_channel, now=now)
     # Each batch is stored while the next is read (its rows' errors kept aside until then): the next one is
-    # made ready inside the batch before (`record_batch`'s `ahead`).
-    batch = next(batches)
-    prepared = None
-    while True:
+    # made ready inside the batch before (`record_batch`'s `ahead`), and the one after that is read and
+    # validated in a thread meanwhile, in the moments the batch's own thread waits for SQLite or the workers.
+    language = get_language()
+
+    def read_next() -> _Batch:
+        with override(language):  # its row errors in the importer's language
+            return next(batches)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-reader") as reader:
+        batch = next(batches)
         following = next(batches) if not batch.last else None
-        report.errors.extend(batch.errors)
-        if batch.items:
-            result = record_batch(batch.items, by=by, now=now, origin=filename, workers=workers,
-                                  remembered=remembered, prepared=prepared,
-                                  ahead=following.items if following is not None else ())
-            prepared = result.ahead
-            _count(result, report, keep=keep_tracking_numbers)
-        if following is None:
-            break
-        if progress:
-            progress(report, batch.row)
-        batch = following
+        prepared = None
+        while True:
+            # (Not while the workers may still be forked, in `record_batch`: a process forked while another
+            # thread holds a lock may wait for it forever.)
+            after = (reader.submit(read_next) if following is not None and not following.last
+                     and not workers.may_fork else None)
+            report.errors.extend(batch.errors)
+            if batch.items:
+                result = record_batch(batch.items, by=by, now=now, origin=filename, workers=workers,
+                                      remembered=remembered, prepared=prepared,
+                                      ahead=following.items if following is not None else ())
+                prepared = result.ahead
+                _count(result, report, keep=keep_tracking_numbers)
+            if following is None:
+                break
+            if progress:
+                progress(report, batch.row)
+            batch = following
+            following = after.result() if after is not None else next(batches) if not batch.last else None
     if not batch.complaints_seen and not report.errors:
         report.errors.append(RowError(header_row + 1, "", _("there are no complaints under the header row")))
     if progress:

@@ -1,7 +1,7 @@
 import gc
 import weakref
 
-from tousu.core.heap import settled_heap
+from tousu.core.heap import BULK_THRESHOLDS, settled_heap
 
 
 class _Node:
@@ -32,3 +32,17 @@ def test_the_heap_is_put_back_when_the_work_fails():
     except RuntimeError:
         pass
     assert gc.get_freeze_count() == 0
+
+
+def test_the_collector_runs_less_often_inside_and_as_before_after():
+    before = gc.get_threshold()
+    with settled_heap():
+        assert gc.get_threshold() == BULK_THRESHOLDS
+        assert gc.get_threshold()[0] > before[0]
+    assert gc.get_threshold() == before
+    try:
+        with settled_heap():
+            raise RuntimeError("import failed")
+    except RuntimeError:
+        pass
+    assert gc.get_threshold() == before
