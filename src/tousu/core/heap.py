@@ -17,7 +17,6 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-
 # A young collection per 100,000 new container objects (not 700); the middle generation every 20 of those,
 # the oldest after 100 of the middle one's, which a bulk job of ordinary size never reaches.
 BULK_THRESHOLDS = (100_000, 20, 100)
